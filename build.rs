@@ -49,21 +49,21 @@ fn shape_constants(text: &str) -> String {
     let doc: serde_json::Value = serde_json::from_str(text).expect("valid JSON");
     let base_path = doc["x-base-path"].as_str().expect("x-base-path");
     let mut rows = Vec::new();
-    for item in doc["paths"].as_object().expect("paths").values() {
+    for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
             let Some(id) = op.get("operationId").and_then(|v| v.as_str()) else { continue };
             let scopes: Vec<String> = op["x-scopes"]
                 .as_array()
                 .map(|a| a.iter().filter_map(|s| s.as_str()).map(|s| format!("{s:?}")).collect())
                 .unwrap_or_default();
-            rows.push(format!("    ({id:?}, {:?}, &[{}]),\n", method.to_uppercase(), scopes.join(", ")));
+            rows.push(format!("    ({id:?}, {:?}, {path:?}, &[{}]),\n", method.to_uppercase(), scopes.join(", ")));
         }
     }
     rows.sort();
     format!(
         "\n/// Where this API lives under the tenant's base URL.\npub const BASE_PATH: &str = {base_path:?};\n\
-         /// Each kept operation: (operationId, HTTP method, the WSO2 scopes it requires).\n\
-         pub const OPERATIONS: &[(&str, &str, &[&str])] = &[\n{}];\n",
+         /// Each kept operation: (operationId, HTTP method, path under BASE_PATH, the WSO2 scopes it requires).\n\
+         pub const OPERATIONS: &[(&str, &str, &str, &[&str])] = &[\n{}];\n",
         rows.concat()
     )
 }

@@ -3,3 +3,4 @@
 
 pub mod api;
 pub mod upstream;
+pub mod sandbox;

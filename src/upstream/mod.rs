@@ -193,7 +193,7 @@ pub fn all_operations() -> impl Iterator<Item = (&'static str, &'static str, &'s
     }
     each!(applications, api_resources, claims, identity_providers, authenticators, oidc_scopes, users, roles)
         .into_iter()
-        .flat_map(|(api, ops)| ops.iter().map(move |(id, method, scopes)| (api, *id, *method, *scopes)))
+        .flat_map(|(api, ops)| ops.iter().map(move |(id, method, _, scopes)| (api, *id, *method, *scopes)))
 }
 
 /// The scopes of one operation, by operationId.

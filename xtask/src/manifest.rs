@@ -42,7 +42,8 @@ pub struct Api {
 pub struct Relaxation {
     /// JSON pointer to a schema in the derived document.
     pub at: String,
-    /// The keyword to remove there: `enum` or `required`.
+    /// What to relax there: drop `enum` or `required` from a schema, or accept any 2xx status
+    /// (`success`) on a responses object.
     pub drop: RelaxedKeyword,
     pub reason: String,
 }
@@ -52,15 +53,8 @@ pub struct Relaxation {
 pub enum RelaxedKeyword {
     Enum,
     Required,
-}
-
-impl RelaxedKeyword {
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Enum => "enum",
-            Self::Required => "required",
-        }
-    }
+    /// The one documented 2xx status becomes `2XX`.
+    Success,
 }
 
 impl Manifest {

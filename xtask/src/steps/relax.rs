@@ -5,16 +5,30 @@
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::manifest::Relaxation;
+use crate::manifest::{Relaxation, RelaxedKeyword};
 
 pub fn apply(doc: &mut Value, relaxations: &[Relaxation]) -> Result<()> {
     for relax in relaxations {
-        let key = relax.drop.key();
-        let Some(schema) = doc.pointer_mut(&relax.at).and_then(Value::as_object_mut) else {
-            bail!("relaxation at {} ({}): no schema there", relax.at, relax.reason);
+        let Some(target) = doc.pointer_mut(&relax.at).and_then(Value::as_object_mut) else {
+            bail!("relaxation at {} ({}): nothing there", relax.at, relax.reason);
         };
-        if schema.remove(key).is_none() {
-            bail!("relaxation at {} ({}): the schema has no `{key}` to drop", relax.at, relax.reason);
+        let applied = match relax.drop {
+            RelaxedKeyword::Enum => target.remove("enum").is_some(),
+            RelaxedKeyword::Required => target.remove("required").is_some(),
+            RelaxedKeyword::Success => {
+                let success: Vec<String> = target.keys().filter(|k| k.starts_with('2') && k.len() == 3 && k != &"2XX").cloned().collect();
+                match success.as_slice() {
+                    [only] => {
+                        let response = target.remove(only).unwrap_or_default();
+                        target.insert("2XX".into(), response);
+                        true
+                    }
+                    _ => false,
+                }
+            }
+        };
+        if !applied {
+            bail!("relaxation at {} ({}): `{:?}` does not apply there", relax.at, relax.reason, relax.drop);
         }
     }
     Ok(())
@@ -23,7 +37,6 @@ pub fn apply(doc: &mut Value, relaxations: &[Relaxation]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::RelaxedKeyword;
     use serde_json::json;
 
     fn relax(at: &str, drop: RelaxedKeyword) -> Relaxation {
@@ -39,6 +52,13 @@ mod tests {
             relax("/components/schemas/App", RelaxedKeyword::Required),
         ]).unwrap();
         assert_eq!(doc, json!({ "components": { "schemas": { "App": { "properties": { "access": { "type": "string" } } } } } }));
+    }
+
+    #[test]
+    fn success_accepts_any_2xx() {
+        let mut doc = json!({ "paths": { "/a": { "post": { "responses": { "200": { "description": "" }, "409": {} } } } } });
+        apply(&mut doc, &[relax("/paths/~1a/post/responses", RelaxedKeyword::Success)]).unwrap();
+        assert_eq!(doc["paths"]["/a"]["post"]["responses"], json!({ "2XX": { "description": "" }, "409": {} }));
     }
 
     #[test]

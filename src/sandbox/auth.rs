@@ -1,0 +1,72 @@
+//! Bearer-token and scope checks for every management route, derived from the scopes each
+//! operation declares in `openapi/` (the same table the server reads).
+
+use axum::extract::{MatchedPath, Path, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::time::Instant;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::api;
+
+/// (base path + path template, method) → the operation's scopes.
+fn operation_scopes(template: &str, method: &str) -> Option<&'static [&'static str]> {
+    macro_rules! find {
+        ($($m:ident),*) => {{
+            let mut found = None;
+            $(
+                if found.is_none() {
+                    if let Some(rest) = template.strip_prefix(api::$m::BASE_PATH) {
+                        found = api::$m::OPERATIONS.iter().find(|(_, m, p, _)| *m == method && *p == rest).map(|(.., s)| *s);
+                    }
+                }
+            )*
+            found
+        }};
+    }
+    find!(applications, api_resources, claims, identity_providers, authenticators, oidc_scopes, users, roles)
+}
+
+pub async fn require_scopes(
+    State(shared): State<AppState>,
+    Path(params): Path<HashMap<String, String>>,
+    matched: MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
+    let scim = matched.as_str().contains("/scim2/");
+    let fail = |e: ApiError| if scim { e.scim().into_response() } else { e.into_response() };
+    if params.get("org").is_some_and(|org| *org != shared.store().org) {
+        return fail(ApiError::not_found("SANDBOX-ORG", "no such organization"));
+    }
+    let template = matched.as_str().strip_prefix("/t/{org}").unwrap_or(matched.as_str());
+    let Some(required) = operation_scopes(template, request.method().as_str()) else {
+        return fail(ApiError::not_found("SANDBOX-NOROUTE", "the sandbox serves no such operation"));
+    };
+    let token = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let Some(token) = token else {
+        return fail(ApiError::unauthorized("no bearer token; get one from /oauth2/token"));
+    };
+    {
+        let store = shared.store();
+        let Some(issued) = store.tokens.get(&token) else {
+            return fail(ApiError::unauthorized("the access token is not valid"));
+        };
+        if issued.expires_at <= Instant::now() {
+            return fail(ApiError::unauthorized("the access token has expired"));
+        }
+        let missing: Vec<&str> = required.iter().copied().filter(|s| !issued.scopes.contains(*s)).collect();
+        if !missing.is_empty() {
+            return fail(ApiError::forbidden(format!("the token lacks the scope(s) {}", missing.join(", "))));
+        }
+    }
+    next.run(request).await
+}

@@ -1,0 +1,162 @@
+//! The sandbox's in-memory organization: every resource the simulated APIs serve, held as the
+//! generated API models, behind one lock. Identifiers come from a seeded generator, so the same
+//! seed gives the same organization.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::api::{api_resources, applications, authenticators, claims, identity_providers, oidc_scopes, users};
+
+/// A confidential client the token endpoint knows, with the scopes it may be granted.
+#[derive(Debug, Clone)]
+pub struct TokenClient {
+    pub client_id: String,
+    pub client_secret: String,
+    pub allowed_scopes: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub scopes: BTreeSet<String>,
+    pub expires_at: Instant,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub id: String,
+    /// Everything but the inbound protocol, as the create/patch models carry it.
+    pub model: applications::types::ApplicationModel,
+    pub oidc: Option<applications::types::OpenIdConnectConfiguration>,
+    pub authorized: Vec<AuthorizedApi>,
+    /// Console, My Account: hidden by `excludeSystemPortals`.
+    pub system_portal: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthorizedApi {
+    pub api_id: String,
+    pub policy: String,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiResource {
+    /// Creation order: what cursors point at, so deletions never break a cursor.
+    pub seq: u64,
+    pub id: String,
+    pub name: String,
+    pub identifier: String,
+    pub description: Option<String>,
+    pub requires_authorization: bool,
+    pub kind: String,
+    pub scopes: Vec<api_resources::types::ScopeGetModel>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dialect {
+    pub id: String,
+    pub uri: String,
+    pub claims: Vec<claims::types::ExternalClaimRes>,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub resource: users::types::UserResponseObject,
+    /// Kept only to show that it was set; never served.
+    pub has_password: bool,
+    pub pending_invite: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoginFlowJob {
+    pub prompt: String,
+    pub started: Instant,
+    /// The authentication sequence the prompt maps to, or why it cannot be mapped.
+    pub outcome: Result<serde_json::Value, String>,
+}
+
+pub struct Store {
+    pub org: String,
+    rng: StdRng,
+    pub clients: Vec<TokenClient>,
+    pub tokens: HashMap<String, IssuedToken>,
+    pub token_lifetime: Duration,
+    pub apps: Vec<App>,
+    pub api_resources: Vec<ApiResource>,
+    pub local_claims: Vec<claims::types::LocalClaimRes>,
+    pub dialects: Vec<Dialect>,
+    pub idps: Vec<identity_providers::types::IdentityProviderListItem>,
+    pub authenticators: Vec<authenticators::types::Authenticator>,
+    pub oidc_scopes: Vec<oidc_scopes::types::Scope>,
+    pub users: Vec<User>,
+    pub roles: Vec<serde_json::Value>,
+    pub login_flows: HashMap<String, LoginFlowJob>,
+    pub login_flow_duration: Duration,
+}
+
+impl Store {
+    pub fn empty(org: &str, seed: u64) -> Self {
+        Self {
+            org: org.to_owned(),
+            rng: StdRng::seed_from_u64(seed),
+            clients: Vec::new(),
+            tokens: HashMap::new(),
+            token_lifetime: Duration::from_secs(3600),
+            apps: Vec::new(),
+            api_resources: Vec::new(),
+            local_claims: Vec::new(),
+            dialects: Vec::new(),
+            idps: Vec::new(),
+            authenticators: Vec::new(),
+            oidc_scopes: Vec::new(),
+            users: Vec::new(),
+            roles: Vec::new(),
+            login_flows: HashMap::new(),
+            login_flow_duration: Duration::from_millis(1500),
+        }
+    }
+
+    pub fn new_id(&mut self) -> String {
+        uuid::Builder::from_random_bytes(self.rng.random()).into_uuid().to_string()
+    }
+
+    /// An opaque alphanumeric string, shaped like Asgardeo's client ids and secrets.
+    pub fn new_opaque(&mut self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        (0..len).map(|_| ALPHABET[self.rng.random_range(0..ALPHABET.len())] as char).collect()
+    }
+
+    pub fn app(&self, id: &str) -> Option<&App> {
+        self.apps.iter().find(|a| a.id == id)
+    }
+
+    pub fn app_mut(&mut self, id: &str) -> Option<&mut App> {
+        self.apps.iter_mut().find(|a| a.id == id)
+    }
+
+    pub fn next_api_seq(&self) -> u64 {
+        self.api_resources.iter().map(|a| a.seq).max().map_or(1, |s| s + 1)
+    }
+
+    pub fn api_resource(&self, id: &str) -> Option<&ApiResource> {
+        self.api_resources.iter().find(|a| a.id == id)
+    }
+
+    pub fn issue_token(&mut self, client_id: &str, scopes: BTreeSet<String>) -> (String, Duration) {
+        let token = self.new_opaque(36);
+        let lifetime = self.token_lifetime;
+        let _ = client_id;
+        self.tokens.insert(token.clone(), IssuedToken { scopes, expires_at: Instant::now() + lifetime });
+        (token, lifetime)
+    }
+
+    /// Adds a client allowed `scopes`; returns its credentials.
+    pub fn add_client(&mut self, scopes: BTreeSet<String>) -> TokenClient {
+        let client = TokenClient { client_id: self.new_opaque(28), client_secret: self.new_opaque(40), allowed_scopes: scopes };
+        self.clients.push(client.clone());
+        client
+    }
+}

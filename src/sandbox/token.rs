@@ -1,0 +1,90 @@
+//! `POST /oauth2/token`: the client-credentials grant with HTTP Basic client authentication.
+//! The token carries the requested scopes that the client is allowed (all allowed ones when
+//! none are requested), and the response's `scope` lists them, as the real one does.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (status, Json(json!({ "error": error, "error_description": description }))).into_response()
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    grant_type: Option<String>,
+    scope: Option<String>,
+}
+
+pub async fn issue(State(shared): State<AppState>, headers: HeaderMap, body: bytes::Bytes) -> Response {
+    let Ok(form) = serde_urlencoded::from_bytes::<TokenRequest>(&body) else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "the body is not a form");
+    };
+    if form.grant_type.as_deref() != Some("client_credentials") {
+        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only client_credentials is supported");
+    }
+    let Some((id, secret)) = basic_credentials(&headers) else {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed: no HTTP Basic credentials");
+    };
+    let mut store = shared.store();
+    let Some(client) = store.clients.iter().find(|c| c.client_id == id && c.client_secret == secret).cloned() else {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "A valid OAuth client could not be found for client_id");
+    };
+    let requested: BTreeSet<String> = form.scope.unwrap_or_default().split_whitespace().map(str::to_owned).collect();
+    let granted: BTreeSet<String> = if requested.is_empty() {
+        client.allowed_scopes.clone()
+    } else {
+        requested.intersection(&client.allowed_scopes).cloned().collect()
+    };
+    let scope = granted.iter().cloned().collect::<Vec<_>>().join(" ");
+    let (token, lifetime) = store.issue_token(&client.client_id, granted);
+    let mut response = Json(json!({
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": lifetime.as_secs(),
+        "scope": scope,
+    }))
+    .into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(STANDARD.decode(value.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewClient {
+    scopes: Vec<String>,
+}
+
+/// `POST /sandbox/clients {"scopes": [...]}`: a client allowed exactly those scopes.
+pub async fn add_client(State(shared): State<AppState>, body: bytes::Bytes) -> Response {
+    match super::parse_body::<NewClient>(&body, "client") {
+        Ok(new) => {
+            let client = shared.store().add_client(new.scopes.into_iter().collect());
+            (StatusCode::CREATED, Json(json!({ "client_id": client.client_id, "client_secret": client.client_secret, "scopes": client.allowed_scopes }))).into_response()
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+/// `POST /sandbox/tokens/expire`: every issued token expires now.
+pub async fn expire_all(State(shared): State<AppState>) -> StatusCode {
+    let now = std::time::Instant::now();
+    shared.store().tokens.values_mut().for_each(|t| t.expires_at = now);
+    StatusCode::NO_CONTENT
+}
