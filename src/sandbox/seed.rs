@@ -4,15 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use super::store::{ApiResource, App, AuthorizedApi, Dialect, Store, TokenClient};
 use crate::api::{api_resources, applications, authenticators, claims, identity_providers, oidc_scopes};
 use crate::upstream::all_operations;
 
-pub const LOCAL_DIALECT: &str = "http://wso2.org/claims";
-pub const OIDC_DIALECT: &str = "http://wso2.org/oidc/claim";
+pub use crate::wso2::{LOCAL_DIALECT, OIDC_DIALECT};
 pub const SANDBOX_CLIENT_NAME: &str = "MCP Sandbox Client";
 
 /// (local claim URI, display name, OIDC claim name).
@@ -60,9 +56,7 @@ pub const LOCAL_AUTHENTICATORS: [(&str, &str, &str); 7] = [
 pub const GOOGLE_IDP: &str = "Google";
 pub const GOOGLE_AUTHENTICATOR: &str = "GoogleOIDCAuthenticator";
 
-pub fn encode_id(text: &str) -> String {
-    URL_SAFE_NO_PAD.encode(text)
-}
+use crate::wso2::dialect_id as encode_id;
 
 /// Seeds `store`; returns the M2M client the server uses.
 pub fn organization(store: &mut Store, extra_apps: usize) -> TokenClient {
