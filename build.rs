@@ -49,6 +49,7 @@ fn shape_constants(text: &str) -> String {
     let doc: serde_json::Value = serde_json::from_str(text).expect("valid JSON");
     let base_path = doc["x-base-path"].as_str().expect("x-base-path");
     let mut rows = Vec::new();
+    let mut names = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
             let Some(id) = op.get("operationId").and_then(|v| v.as_str()) else { continue };
@@ -57,13 +58,23 @@ fn shape_constants(text: &str) -> String {
                 .map(|a| a.iter().filter_map(|s| s.as_str()).map(|s| format!("{s:?}")).collect())
                 .unwrap_or_default();
             rows.push(format!("    ({id:?}, {:?}, {path:?}, &[{}]),\n", method.to_uppercase(), scopes.join(", ")));
+            names.push(format!("    ({:?}, {id:?}),\n", snake_case(id)));
         }
     }
     rows.sort();
+    names.sort();
     format!(
         "\n/// Where this API lives under the tenant's base URL.\npub const BASE_PATH: &str = {base_path:?};\n\
          /// Each kept operation: (operationId, HTTP method, path under BASE_PATH, the WSO2 scopes it requires).\n\
-         pub const OPERATIONS: &[(&str, &str, &str, &[&str])] = &[\n{}];\n",
-        rows.concat()
+         pub const OPERATIONS: &[(&str, &str, &str, &[&str])] = &[\n{}];\n\
+         /// The generated method of each operation (progenitor's name for it) and its operationId.\n\
+         pub const METHOD_NAMES: &[(&str, &str)] = &[\n{}];\n",
+        rows.concat(),
+        names.concat()
     )
+}
+
+/// progenitor's method name for an operationId (heck's snake case, as progenitor uses).
+fn snake_case(id: &str) -> String {
+    heck::ToSnakeCase::to_snake_case(id)
 }

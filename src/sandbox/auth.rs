@@ -1,11 +1,10 @@
 //! Bearer-token and scope checks for every management route, derived from the scopes each
 //! operation declares in `openapi/` (the same table the server reads).
 
-use axum::extract::{MatchedPath, Path, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
 use std::time::Instant;
 
 use super::AppState;
@@ -32,17 +31,14 @@ fn operation_scopes(template: &str, method: &str) -> Option<&'static [&'static s
 
 pub async fn require_scopes(
     State(shared): State<AppState>,
-    Path(params): Path<HashMap<String, String>>,
     matched: MatchedPath,
     request: Request,
     next: Next,
 ) -> Response {
     let scim = matched.as_str().contains("/scim2/");
     let fail = |e: ApiError| if scim { e.scim().into_response() } else { e.into_response() };
-    if params.get("org").is_some_and(|org| *org != shared.store().org) {
-        return fail(ApiError::not_found("SANDBOX-ORG", "no such organization"));
-    }
-    let template = matched.as_str().strip_prefix("/t/{org}").unwrap_or(matched.as_str());
+    let prefix = format!("/t/{}", shared.store().org);
+    let template = matched.as_str().strip_prefix(&prefix).unwrap_or(matched.as_str());
     let Some(required) = operation_scopes(template, request.method().as_str()) else {
         return fail(ApiError::not_found("SANDBOX-NOROUTE", "the sandbox serves no such operation"));
     };

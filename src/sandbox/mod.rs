@@ -153,8 +153,9 @@ fn router(shared: AppState) -> Router {
         .merge(apis)
         .route("/oauth2/token", post(token::issue))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::inject));
+    let org = shared.store().org.clone();
     Router::new()
-        .nest("/t/{org}", tenant)
+        .nest(&format!("/t/{org}"), tenant)
         .route("/sandbox/faults", post(faults::configure).delete(faults::clear))
         .route("/sandbox/clients", post(token::add_client))
         .route("/sandbox/tokens/expire", post(token::expire_all))

@@ -6,7 +6,7 @@ pub mod applications;
 pub mod claims;
 mod failure;
 pub mod login_flow;
-mod oidc;
+pub mod oidc;
 pub mod users;
 
 use serde::Serialize;

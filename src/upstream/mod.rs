@@ -214,7 +214,8 @@ macro_rules! client_seam {
         impl progenitor_client::ClientHooks<Upstream> for api::$name::Client {
             async fn exec(&self, request: reqwest::Request, info: &progenitor_client::OperationInfo) -> reqwest::Result<reqwest::Response> {
                 use progenitor_client::ClientInfo;
-                self.inner().execute(request, info.operation_id).await
+                let operation = api::$name::METHOD_NAMES.iter().find(|(rust, _)| *rust == info.operation_id).map_or(info.operation_id, |(_, id)| *id);
+                self.inner().execute(request, operation).await
             }
         }
 

@@ -1,0 +1,71 @@
+//! Shared test fixtures: a sandbox on a free loopback port and clients for it.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use asgardeo_mcp::sandbox::{Sandbox, SandboxConfig};
+use asgardeo_mcp::upstream::{Upstream, UpstreamSettings};
+
+pub struct Fixture {
+    pub sandbox: Sandbox,
+    pub upstream: Upstream,
+    pub http: reqwest::Client,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Fixture {
+    pub async fn start(config: SandboxConfig) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (sandbox, serve) = Sandbox::serve(listener, config, async move {
+            let _ = rx.await;
+        })
+        .expect("sandbox");
+        tokio::spawn(serve);
+        let upstream = Upstream::new(fast(UpstreamSettings::new(&sandbox.base_url, &sandbox.credentials.client_id, &sandbox.credentials.client_secret))).expect("upstream");
+        Self { sandbox, upstream, http: reqwest::Client::new(), _shutdown: tx }
+    }
+
+    pub async fn default() -> Self {
+        Self::start(SandboxConfig::default()).await
+    }
+
+    /// The sandbox's own control endpoints live beside the tenant, at the server root.
+    pub fn control(&self, path: &str) -> String {
+        format!("http://{}{path}", self.sandbox.addr)
+    }
+
+    pub async fn set_faults(&self, plan: serde_json::Value) {
+        let status = self.http.post(self.control("/sandbox/faults")).json(&plan).send().await.expect("faults").status();
+        assert!(status.is_success(), "setting faults answered {status}");
+    }
+
+    pub async fn clear_faults(&self) {
+        self.http.delete(self.control("/sandbox/faults")).send().await.expect("clear faults");
+    }
+
+    /// An upstream authenticating as a new client allowed exactly `scopes`.
+    pub async fn client_with_scopes(&self, scopes: &[&str]) -> (Upstream, String, String) {
+        let created: serde_json::Value = self
+            .http
+            .post(self.control("/sandbox/clients"))
+            .json(&serde_json::json!({ "scopes": scopes }))
+            .send()
+            .await
+            .expect("add client")
+            .json()
+            .await
+            .expect("client json");
+        let id = created["client_id"].as_str().expect("client_id").to_owned();
+        let secret = created["client_secret"].as_str().expect("client_secret").to_owned();
+        let upstream = Upstream::new(fast(UpstreamSettings::new(&self.sandbox.base_url, &id, &secret))).expect("upstream");
+        (upstream, id, secret)
+    }
+}
+
+/// Short timeouts and retry waits: tests exercise the logic, not the patience.
+pub fn fast(mut settings: UpstreamSettings) -> UpstreamSettings {
+    settings.request_timeout = Duration::from_secs(10);
+    settings.max_retry_wait = Duration::from_secs(2);
+    settings
+}
