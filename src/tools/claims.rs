@@ -1,12 +1,17 @@
 //! Claims: the organization's user attributes, with their OIDC names.
 
-use rmcp::handler::server::wrapper::Json;
+use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::{schemars, tool, tool_router};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ToolError;
 use crate::server::AsgardeoServer;
+
+/// `list_claims` takes no arguments; any given is an error rather than silently ignored.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoArguments {}
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ClaimSummary {
@@ -29,7 +34,7 @@ impl AsgardeoServer {
     /// URI, display name and OIDC claim name. Use the URIs or names with
     /// `update_application_claim_config`.
     #[tool(annotations(title = "List claims", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true))]
-    async fn list_claims(&self) -> Result<Json<ClaimList>, ToolError> {
+    async fn list_claims(&self, Parameters(NoArguments {}): Parameters<NoArguments>) -> Result<Json<ClaimList>, ToolError> {
         let (local, oidc) = self.claim_catalogue().await?;
         let claims: Vec<ClaimSummary> = local
             .into_iter()

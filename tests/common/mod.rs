@@ -69,3 +69,4 @@ pub fn fast(mut settings: UpstreamSettings) -> UpstreamSettings {
     settings.max_retry_wait = Duration::from_secs(2);
     settings
 }
+pub mod mcp;
