@@ -5,6 +5,7 @@
 pub mod api;
 pub mod config;
 pub mod doctor;
+pub mod logging;
 pub mod sandbox;
 pub mod server;
 pub mod tools;

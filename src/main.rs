@@ -128,11 +128,8 @@ struct SandboxArgs {
 }
 
 fn init_logging(filter: Option<&str>) {
-    let filter = filter
-        .map(str::to_owned)
-        .or_else(|| std::env::var("RUST_LOG").ok())
-        .unwrap_or_else(|| "asgardeo_mcp=info,warn".to_owned());
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).with_writer(std::io::stderr).with_ansi(false).init();
+    let requested = filter.map(str::to_owned).or_else(|| std::env::var("RUST_LOG").ok());
+    tracing_subscriber::fmt().with_env_filter(asgardeo_mcp::logging::filter(requested.as_deref())).with_writer(std::io::stderr).with_ansi(false).init();
 }
 
 #[tokio::main]
