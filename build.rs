@@ -19,7 +19,8 @@ fn main() {
 }
 
 fn generate(path: &Path, out_dir: &Path) {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let spec: openapiv3::OpenAPI =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
     let mut settings = progenitor::GenerationSettings::default();
@@ -33,10 +34,14 @@ fn generate(path: &Path, out_dir: &Path) {
     let tokens = generator
         .generate_tokens(&spec)
         .unwrap_or_else(|e| panic!("generating a client for {}: {e}", path.display()));
-    let file: syn::File = syn::parse2(tokens).unwrap_or_else(|e| panic!("parsing generated code for {}: {e}", path.display()));
+    let file: syn::File = syn::parse2(tokens)
+        .unwrap_or_else(|e| panic!("parsing generated code for {}: {e}", path.display()));
     let mut code = prettyplease::unparse(&file);
     code.push_str(&shape_constants(&text));
-    let stem = path.file_stem().and_then(|s| s.to_str()).expect("UTF-8 file name");
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("UTF-8 file name");
     std::fs::write(out_dir.join(format!("{stem}.rs")), code).expect("writing generated client");
 }
 
@@ -52,12 +57,23 @@ fn shape_constants(text: &str) -> String {
     let mut names = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
-            let Some(id) = op.get("operationId").and_then(|v| v.as_str()) else { continue };
+            let Some(id) = op.get("operationId").and_then(|v| v.as_str()) else {
+                continue;
+            };
             let scopes: Vec<String> = op["x-scopes"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|s| s.as_str()).map(|s| format!("{s:?}")).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str())
+                        .map(|s| format!("{s:?}"))
+                        .collect()
+                })
                 .unwrap_or_default();
-            rows.push(format!("    ({id:?}, {:?}, {path:?}, &[{}]),\n", method.to_uppercase(), scopes.join(", ")));
+            rows.push(format!(
+                "    ({id:?}, {:?}, {path:?}, &[{}]),\n",
+                method.to_uppercase(),
+                scopes.join(", ")
+            ));
             names.push(format!("    ({:?}, {id:?}),\n", snake_case(id)));
         }
     }

@@ -10,4 +10,13 @@ macro_rules! generated_api {
     )*};
 }
 
-generated_api!(applications, api_resources, claims, identity_providers, authenticators, oidc_scopes, users, roles);
+generated_api!(
+    applications,
+    api_resources,
+    claims,
+    identity_providers,
+    authenticators,
+    oidc_scopes,
+    users,
+    roles
+);

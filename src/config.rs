@@ -7,7 +7,9 @@ use crate::upstream::UpstreamSettings;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConfigError {
-    #[error("missing {0}: set it in the environment (or pass --sandbox to try every tool against the embedded sandbox)")]
+    #[error(
+        "missing {0}: set it in the environment (or pass --sandbox to try every tool against the embedded sandbox)"
+    )]
     Missing(String),
     #[error("BASE_URL `{0}` is not an http(s) URL such as https://api.asgardeo.io/t/<org>")]
     BadBaseUrl(String),
@@ -28,11 +30,22 @@ pub struct Sources<'a> {
 }
 
 fn pick(sources: &Sources<'_>, flag: &Option<String>, names: &[&str]) -> Option<String> {
-    flag.clone().or_else(|| names.iter().find_map(|n| (sources.env)(n))).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    flag.clone()
+        .or_else(|| names.iter().find_map(|n| (sources.env)(n)))
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 pub fn product(sources: &Sources<'_>) -> Result<Product, ConfigError> {
-    match pick(sources, &sources.product_mode, &["PRODUCT_MODE", "ASGARDEO_PRODUCT_MODE"]).as_deref().map(str::to_ascii_lowercase).as_deref() {
+    match pick(
+        sources,
+        &sources.product_mode,
+        &["PRODUCT_MODE", "ASGARDEO_PRODUCT_MODE"],
+    )
+    .as_deref()
+    .map(str::to_ascii_lowercase)
+    .as_deref()
+    {
         None | Some("asgardeo") => Ok(Product::Asgardeo),
         Some("wso2is") => Ok(Product::Wso2Is),
         Some(other) => Err(ConfigError::BadProductMode(other.to_owned())),
@@ -41,26 +54,54 @@ pub fn product(sources: &Sources<'_>) -> Result<Product, ConfigError> {
 
 /// The upstream settings, or every missing variable named at once.
 pub fn upstream(sources: &Sources<'_>) -> Result<UpstreamSettings, ConfigError> {
-    let base_url = pick(sources, &sources.base_url, &["BASE_URL", "ASGARDEO_BASE_URL"]);
-    let client_id = pick(sources, &sources.client_id, &["CLIENT_ID", "ASGARDEO_CLIENT_ID"]);
+    let base_url = pick(
+        sources,
+        &sources.base_url,
+        &["BASE_URL", "ASGARDEO_BASE_URL"],
+    );
+    let client_id = pick(
+        sources,
+        &sources.client_id,
+        &["CLIENT_ID", "ASGARDEO_CLIENT_ID"],
+    );
     let client_secret = pick(sources, &None, &["CLIENT_SECRET", "ASGARDEO_CLIENT_SECRET"]);
-    let missing: Vec<&str> = [("BASE_URL", base_url.is_none()), ("CLIENT_ID", client_id.is_none()), ("CLIENT_SECRET", client_secret.is_none())]
-        .iter()
-        .filter(|(_, m)| *m)
-        .map(|(n, _)| *n)
-        .collect();
-    let (Some(base_url), Some(client_id), Some(client_secret)) = (base_url, client_id, client_secret) else {
+    let missing: Vec<&str> = [
+        ("BASE_URL", base_url.is_none()),
+        ("CLIENT_ID", client_id.is_none()),
+        ("CLIENT_SECRET", client_secret.is_none()),
+    ]
+    .iter()
+    .filter(|(_, m)| *m)
+    .map(|(n, _)| *n)
+    .collect();
+    let (Some(base_url), Some(client_id), Some(client_secret)) =
+        (base_url, client_id, client_secret)
+    else {
         return Err(ConfigError::Missing(missing.join(", ")));
     };
-    let valid = ["https://", "http://"].iter().any(|p| base_url.starts_with(p) && base_url.len() > p.len()) && !base_url.chars().any(char::is_whitespace) && !base_url.contains('?');
+    let valid = ["https://", "http://"]
+        .iter()
+        .any(|p| base_url.starts_with(p) && base_url.len() > p.len())
+        && !base_url.chars().any(char::is_whitespace)
+        && !base_url.contains('?');
     if !valid {
         return Err(ConfigError::BadBaseUrl(base_url));
     }
     let mut settings = UpstreamSettings::new(&base_url, &client_id, &client_secret);
-    if let Some(path) = pick(sources, &sources.cert_path, &["CERT_PATH", "ASGARDEO_CERT_PATH"]) {
-        let pem = std::fs::read(&path).map_err(|e| ConfigError::BadCertPath { path: path.clone(), reason: e.to_string() })?;
+    if let Some(path) = pick(
+        sources,
+        &sources.cert_path,
+        &["CERT_PATH", "ASGARDEO_CERT_PATH"],
+    ) {
+        let pem = std::fs::read(&path).map_err(|e| ConfigError::BadCertPath {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
         if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
-            return Err(ConfigError::BadCertPath { path, reason: "it holds no PEM certificate".into() });
+            return Err(ConfigError::BadCertPath {
+                path,
+                reason: "it holds no PEM certificate".into(),
+            });
         }
         settings.extra_ca_pem = Some(pem);
     }
@@ -72,34 +113,75 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn resolve(vars: &[(&str, &str)], flag_base: Option<&str>) -> Result<UpstreamSettings, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    fn resolve(
+        vars: &[(&str, &str)],
+        flag_base: Option<&str>,
+    ) -> Result<UpstreamSettings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         let env = move |k: &str| map.get(k).cloned();
-        upstream(&Sources { env: &env, base_url: flag_base.map(str::to_owned), client_id: None, product_mode: None, cert_path: None })
+        upstream(&Sources {
+            env: &env,
+            base_url: flag_base.map(str::to_owned),
+            client_id: None,
+            product_mode: None,
+            cert_path: None,
+        })
     }
 
     #[test]
     fn reference_variables_and_fallbacks() {
-        let s = resolve(&[("BASE_URL", "https://api.asgardeo.io/t/acme/"), ("ASGARDEO_CLIENT_ID", "id"), ("ASGARDEO_CLIENT_SECRET", "secret")], None).unwrap();
+        let s = resolve(
+            &[
+                ("BASE_URL", "https://api.asgardeo.io/t/acme/"),
+                ("ASGARDEO_CLIENT_ID", "id"),
+                ("ASGARDEO_CLIENT_SECRET", "secret"),
+            ],
+            None,
+        )
+        .unwrap();
         assert_eq!(s.base_url, "https://api.asgardeo.io/t/acme");
         assert_eq!(s.client_id, "id");
     }
 
     #[test]
     fn every_missing_variable_is_named() {
-        assert_eq!(resolve(&[("CLIENT_ID", "x")], None).unwrap_err(), ConfigError::Missing("BASE_URL, CLIENT_SECRET".into()));
+        assert_eq!(
+            resolve(&[("CLIENT_ID", "x")], None).unwrap_err(),
+            ConfigError::Missing("BASE_URL, CLIENT_SECRET".into())
+        );
     }
 
     #[test]
     fn flags_override_and_urls_are_checked() {
-        let vars = [("BASE_URL", "https://a/t/x"), ("CLIENT_ID", "i"), ("CLIENT_SECRET", "s")];
-        assert_eq!(resolve(&vars, Some("https://b/t/y")).unwrap().base_url, "https://b/t/y");
-        assert!(matches!(resolve(&vars, Some("api.asgardeo.io")), Err(ConfigError::BadBaseUrl(_))));
+        let vars = [
+            ("BASE_URL", "https://a/t/x"),
+            ("CLIENT_ID", "i"),
+            ("CLIENT_SECRET", "s"),
+        ];
+        assert_eq!(
+            resolve(&vars, Some("https://b/t/y")).unwrap().base_url,
+            "https://b/t/y"
+        );
+        assert!(matches!(
+            resolve(&vars, Some("api.asgardeo.io")),
+            Err(ConfigError::BadBaseUrl(_))
+        ));
     }
 
     #[test]
     fn debug_output_hides_the_secret() {
-        let s = resolve(&[("BASE_URL", "https://a/t/x"), ("CLIENT_ID", "i"), ("CLIENT_SECRET", "s3cr3t-value")], None).unwrap();
+        let s = resolve(
+            &[
+                ("BASE_URL", "https://a/t/x"),
+                ("CLIENT_ID", "i"),
+                ("CLIENT_SECRET", "s3cr3t-value"),
+            ],
+            None,
+        )
+        .unwrap();
         assert!(!format!("{s:?}").contains("s3cr3t-value"));
     }
 }

@@ -40,49 +40,117 @@ impl Report {
         CATALOG
             .iter()
             .map(|entry| {
-                let missing: Vec<&'static str> = required_scopes(entry.name).into_iter().filter(|s| !granted.contains(*s)).collect();
-                ToolReadiness { tool: entry.name, usable: missing.is_empty(), missing_scopes: missing }
+                let missing: Vec<&'static str> = required_scopes(entry.name)
+                    .into_iter()
+                    .filter(|s| !granted.contains(*s))
+                    .collect();
+                ToolReadiness {
+                    tool: entry.name,
+                    usable: missing.is_empty(),
+                    missing_scopes: missing,
+                }
             })
             .collect()
     }
 }
 
 pub async fn run(upstream: &Upstream) -> Report {
-    let mut checks = vec![Check { name: "configuration", ok: true, detail: format!("BASE_URL {}", upstream.base_url()) }];
+    let mut checks = vec![Check {
+        name: "configuration",
+        ok: true,
+        detail: format!("BASE_URL {}", upstream.base_url()),
+    }];
     let mut granted = BTreeSet::new();
     match upstream.token().await {
         Ok(token) => {
-            checks.push(Check { name: "reachability and TLS", ok: true, detail: format!("{} answered", upstream.token_url()) });
-            checks.push(Check { name: "credentials", ok: true, detail: "the client-credentials grant succeeded".into() });
+            checks.push(Check {
+                name: "reachability and TLS",
+                ok: true,
+                detail: format!("{} answered", upstream.token_url()),
+            });
+            checks.push(Check {
+                name: "credentials",
+                ok: true,
+                detail: "the client-credentials grant succeeded".into(),
+            });
             granted = token.scopes.clone();
-            checks.push(Check { name: "granted scopes", ok: !granted.is_empty(), detail: format!("{} scope(s) granted", granted.len()) });
+            checks.push(Check {
+                name: "granted scopes",
+                ok: !granted.is_empty(),
+                detail: format!("{} scope(s) granted", granted.len()),
+            });
         }
         Err(TokenError::Transport(err)) => {
-            let kind = if err.is_timeout() { "timed out" } else { "failed" };
+            let kind = if err.is_timeout() {
+                "timed out"
+            } else {
+                "failed"
+            };
             let mut detail = format!("connecting to {} {kind}: {err}", upstream.token_url());
             let mut source = std::error::Error::source(&err);
             while let Some(s) = source {
                 detail.push_str(&format!(": {s}"));
                 source = s.source();
             }
-            detail.push_str(". Check BASE_URL, the network, and CERT_PATH if the server uses a private CA.");
-            checks.push(Check { name: "reachability and TLS", ok: false, detail });
+            detail.push_str(
+                ". Check BASE_URL, the network, and CERT_PATH if the server uses a private CA.",
+            );
+            checks.push(Check {
+                name: "reachability and TLS",
+                ok: false,
+                detail,
+            });
         }
         Err(err @ TokenError::Rejected { .. }) => {
-            checks.push(Check { name: "reachability and TLS", ok: true, detail: format!("{} answered", upstream.token_url()) });
-            checks.push(Check { name: "credentials", ok: false, detail: format!("{err}. Check CLIENT_ID and CLIENT_SECRET.") });
+            checks.push(Check {
+                name: "reachability and TLS",
+                ok: true,
+                detail: format!("{} answered", upstream.token_url()),
+            });
+            checks.push(Check {
+                name: "credentials",
+                ok: false,
+                detail: format!("{err}. Check CLIENT_ID and CLIENT_SECRET."),
+            });
         }
-        Err(err) => checks.push(Check { name: "credentials", ok: false, detail: err.to_string() }),
+        Err(err) => checks.push(Check {
+            name: "credentials",
+            ok: false,
+            detail: err.to_string(),
+        }),
     }
     if checks.iter().all(|c| c.ok) {
-        let probe = upstream.applications().get_all_applications().limit(1u64).send().await;
+        let probe = upstream
+            .applications()
+            .get_all_applications()
+            .limit(1u64)
+            .send()
+            .await;
         match probe {
-            Ok(_) => checks.push(Check { name: "management API", ok: true, detail: "listing applications works".into() }),
+            Ok(_) => checks.push(Check {
+                name: "management API",
+                ok: true,
+                detail: "listing applications works".into(),
+            }),
             Err(e) => {
                 let failure = crate::upstream::ApiFailure::from_error(e).await;
-                checks.push(Check { name: "management API", ok: false, detail: crate::tools::ToolError::explain("listing applications", &failure, upstream.base_url()).message });
+                checks.push(Check {
+                    name: "management API",
+                    ok: false,
+                    detail: crate::tools::ToolError::explain(
+                        "listing applications",
+                        &failure,
+                        upstream.base_url(),
+                    )
+                    .message,
+                });
             }
         }
     }
-    Report { base_url: upstream.base_url().to_owned(), checks, tools: Report::readiness(&granted), granted_scopes: granted.into_iter().collect() }
+    Report {
+        base_url: upstream.base_url().to_owned(),
+        checks,
+        tools: Report::readiness(&granted),
+        granted_scopes: granted.into_iter().collect(),
+    }
 }

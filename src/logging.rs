@@ -8,7 +8,9 @@ use tracing_subscriber::EnvFilter;
 const CAPPED: [&str; 5] = ["rmcp", "hyper", "hyper_util", "h2", "reqwest"];
 
 pub fn filter(requested: Option<&str>) -> EnvFilter {
-    let base = requested.map(str::to_owned).unwrap_or_else(|| "asgardeo_mcp=info,warn".to_owned());
+    let base = requested
+        .map(str::to_owned)
+        .unwrap_or_else(|| "asgardeo_mcp=info,warn".to_owned());
     let caps: Vec<String> = CAPPED.iter().map(|c| format!("{c}=info")).collect();
     EnvFilter::new(format!("{base},{}", caps.join(",")))
 }

@@ -17,7 +17,11 @@ use clap::{Args, Parser, Subcommand};
 use rmcp::ServiceExt;
 
 #[derive(Parser)]
-#[command(name = "asgardeo-mcp", version, about = "MCP server for Asgardeo and WSO2 Identity Server administration")]
+#[command(
+    name = "asgardeo-mcp",
+    version,
+    about = "MCP server for Asgardeo and WSO2 Identity Server administration"
+)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -50,7 +54,12 @@ struct Global {
     #[arg(long, global = true, env = "ASGARDEO_MCP_TOOLS", value_delimiter = ',')]
     tools: Vec<String>,
     /// Hide these tools: comma-separated names, globs or toolsets.
-    #[arg(long, global = true, env = "ASGARDEO_MCP_EXCLUDE_TOOLS", value_delimiter = ',')]
+    #[arg(
+        long,
+        global = true,
+        env = "ASGARDEO_MCP_EXCLUDE_TOOLS",
+        value_delimiter = ','
+    )]
     exclude_tools: Vec<String>,
     /// List tools even when the token lacks the scopes they need.
     #[arg(long, global = true)]
@@ -128,8 +137,14 @@ struct SandboxArgs {
 }
 
 fn init_logging(filter: Option<&str>) {
-    let requested = filter.map(str::to_owned).or_else(|| std::env::var("RUST_LOG").ok());
-    tracing_subscriber::fmt().with_env_filter(asgardeo_mcp::logging::filter(requested.as_deref())).with_writer(std::io::stderr).with_ansi(false).init();
+    let requested = filter
+        .map(str::to_owned)
+        .or_else(|| std::env::var("RUST_LOG").ok());
+    tracing_subscriber::fmt()
+        .with_env_filter(asgardeo_mcp::logging::filter(requested.as_deref()))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
 }
 
 #[tokio::main]
@@ -153,22 +168,36 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Doctor { json }) => doctor(&cli.global, json).await,
-        Some(Command::Call { tool, args, json }) => call(&cli.global, &tool, &args, json.as_deref()).await,
+        Some(Command::Call { tool, args, json }) => {
+            call(&cli.global, &tool, &args, json.as_deref()).await
+        }
         Some(Command::Serve) | None => serve(&cli.global).await,
     }
 }
 
 fn product(global: &Global) -> Result<Product> {
     let env = |k: &str| std::env::var(k).ok();
-    Ok(config::product(&Sources { env: &env, base_url: None, client_id: None, product_mode: global.product_mode.clone(), cert_path: None })?)
+    Ok(config::product(&Sources {
+        env: &env,
+        base_url: None,
+        client_id: None,
+        product_mode: global.product_mode.clone(),
+        cert_path: None,
+    })?)
 }
 
 /// The upstream to talk to: the embedded sandbox, or the configured organization.
 async fn upstream(global: &Global) -> Result<Upstream> {
     let settings = if global.sandbox {
-        let sandbox = Sandbox::start(SandboxConfig::default(), 0).await.context("starting the embedded sandbox")?;
+        let sandbox = Sandbox::start(SandboxConfig::default(), 0)
+            .await
+            .context("starting the embedded sandbox")?;
         tracing::info!(base_url = %sandbox.base_url, "embedded sandbox running");
-        UpstreamSettings::new(&sandbox.base_url, &sandbox.credentials.client_id, &sandbox.credentials.client_secret)
+        UpstreamSettings::new(
+            &sandbox.base_url,
+            &sandbox.credentials.client_id,
+            &sandbox.credentials.client_secret,
+        )
     } else {
         let env = |k: &str| std::env::var(k).ok();
         config::upstream(&Sources {
@@ -196,20 +225,39 @@ async fn build_server(global: &Global) -> Result<AsgardeoServer> {
             }
         }
     };
-    let filter = ToolFilter { read_only: global.read_only, include: global.tools.clone(), exclude: global.exclude_tools.clone(), granted_scopes };
+    let filter = ToolFilter {
+        read_only: global.read_only,
+        include: global.tools.clone(),
+        exclude: global.exclude_tools.clone(),
+        granted_scopes,
+    };
     let audit = match &global.audit_log {
-        Some(path) => AuditLog::to_file(path).with_context(|| format!("opening the audit log {}", path.display()))?,
+        Some(path) => AuditLog::to_file(path)
+            .with_context(|| format!("opening the audit log {}", path.display()))?,
         None => AuditLog::default(),
     };
-    let options = ServerOptions { product, login_flow_timeout: Duration::from_secs(global.login_flow_timeout), ..Default::default() };
+    let options = ServerOptions {
+        product,
+        login_flow_timeout: Duration::from_secs(global.login_flow_timeout),
+        ..Default::default()
+    };
     Ok(AsgardeoServer::new(upstream, options, &filter, audit)?)
 }
 
 async fn serve(global: &Global) -> Result<ExitCode> {
     let server = build_server(global).await?;
-    tracing::info!(tools = server.exposed_tools().len(), "serving MCP over stdio");
-    let service = server.serve(rmcp::transport::stdio()).await.context("starting the MCP session")?;
-    service.waiting().await.context("the MCP session ended with an error")?;
+    tracing::info!(
+        tools = server.exposed_tools().len(),
+        "serving MCP over stdio"
+    );
+    let service = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .context("starting the MCP session")?;
+    service
+        .waiting()
+        .await
+        .context("the MCP session ended with an error")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -221,16 +269,25 @@ async fn run_sandbox(args: SandboxArgs) -> Result<ExitCode> {
         seed_apps: args.seed_apps,
         token_lifetime: Duration::from_secs(args.token_lifetime),
         login_flow_duration: Duration::from_millis(args.login_flow_ms),
-        faults: FaultPlan { latency_ms: args.latency_ms, status: args.fault_status, fraction: args.fault_fraction, ..Default::default() },
+        faults: FaultPlan {
+            latency_ms: args.latency_ms,
+            status: args.fault_status,
+            fraction: args.fault_fraction,
+            ..Default::default()
+        },
     };
-    let sandbox = Sandbox::start(config, args.port).await.with_context(|| format!("binding 127.0.0.1:{}", args.port))?;
+    let sandbox = Sandbox::start(config, args.port)
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{}", args.port))?;
     println!("sandbox running");
     println!("BASE_URL={}", sandbox.base_url);
     println!("CLIENT_ID={}", sandbox.credentials.client_id);
     println!("CLIENT_SECRET={}", sandbox.credentials.client_secret);
     println!("scopes: {}", sandbox.credentials.scopes.join(" "));
     println!("fault control: POST http://{}/sandbox/faults", sandbox.addr);
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -255,7 +312,10 @@ fn list_tools(global: &Global, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn parse_arguments(args: &[String], json: Option<&str>) -> Result<serde_json::Map<String, serde_json::Value>> {
+fn parse_arguments(
+    args: &[String],
+    json: Option<&str>,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
     let mut map = match json {
         Some(text) => match serde_json::from_str(text).context("--json is not JSON")? {
             serde_json::Value::Object(m) => m,
@@ -264,8 +324,11 @@ fn parse_arguments(args: &[String], json: Option<&str>) -> Result<serde_json::Ma
         None => serde_json::Map::new(),
     };
     for arg in args {
-        let Some((key, value)) = arg.split_once('=') else { bail!("--arg `{arg}` is not KEY=VALUE") };
-        let value = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
+        let Some((key, value)) = arg.split_once('=') else {
+            bail!("--arg `{arg}` is not KEY=VALUE")
+        };
+        let value = serde_json::from_str(value)
+            .unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
         map.insert(key.to_owned(), value);
     }
     Ok(map)
@@ -274,7 +337,12 @@ fn parse_arguments(args: &[String], json: Option<&str>) -> Result<serde_json::Ma
 /// Calls a tool through a real MCP session in this process, so the CLI sees exactly what a
 /// host would.
 #[allow(clippy::print_stdout)]
-async fn call(global: &Global, tool: &str, args: &[String], json: Option<&str>) -> Result<ExitCode> {
+async fn call(
+    global: &Global,
+    tool: &str,
+    args: &[String],
+    json: Option<&str>,
+) -> Result<ExitCode> {
     let arguments = parse_arguments(args, json)?;
     let server = build_server(global).await?;
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
@@ -285,7 +353,10 @@ async fn call(global: &Global, tool: &str, args: &[String], json: Option<&str>) 
     });
     let client = ().serve(client_io).await.context("starting the in-process MCP client")?;
     let params = rmcp::model::CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
-    let result = client.call_tool(params).await.with_context(|| format!("calling `{tool}`"))?;
+    let result = client
+        .call_tool(params)
+        .await
+        .with_context(|| format!("calling `{tool}`"))?;
     let _ = client.cancel().await;
     server_task.abort();
     let failed = result.is_error == Some(true);
@@ -299,7 +370,11 @@ async fn call(global: &Global, tool: &str, args: &[String], json: Option<&str>) 
             }
         }
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[allow(clippy::print_stdout)]
@@ -311,13 +386,35 @@ async fn doctor(global: &Global, json: bool) -> Result<ExitCode> {
     } else {
         println!("asgardeo-mcp doctor: {}", report.base_url);
         for check in &report.checks {
-            println!("  [{}] {}: {}", if check.ok { "ok" } else { "FAIL" }, check.name, check.detail);
+            println!(
+                "  [{}] {}: {}",
+                if check.ok { "ok" } else { "FAIL" },
+                check.name,
+                check.detail
+            );
         }
-        let usable: BTreeSet<_> = report.tools.iter().filter(|t| t.usable).map(|t| t.tool).collect();
-        println!("usable tools ({}): {}", usable.len(), usable.iter().copied().collect::<Vec<_>>().join(", "));
+        let usable: BTreeSet<_> = report
+            .tools
+            .iter()
+            .filter(|t| t.usable)
+            .map(|t| t.tool)
+            .collect();
+        println!(
+            "usable tools ({}): {}",
+            usable.len(),
+            usable.iter().copied().collect::<Vec<_>>().join(", ")
+        );
         for tool in report.tools.iter().filter(|t| !t.usable) {
-            println!("  unusable: {} (missing scope {})", tool.tool, tool.missing_scopes.join(", "));
+            println!(
+                "  unusable: {} (missing scope {})",
+                tool.tool,
+                tool.missing_scopes.join(", ")
+            );
         }
     }
-    Ok(if report.healthy() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.healthy() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

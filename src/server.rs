@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rmcp::handler::server::tool::{ToolCallContext, ToolRouter};
-use rmcp::model::{CallToolRequestParams, CallToolResponse, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, ListToolsResult, PaginatedRequestParams,
+    ServerCapabilities, ServerConfig, Tool,
+};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
@@ -39,7 +42,11 @@ pub struct ServerOptions {
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        Self { product: Product::Asgardeo, login_flow_timeout: Duration::from_secs(120), login_flow_poll_interval: tools::login_flow::DEFAULT_POLL_INTERVAL }
+        Self {
+            product: Product::Asgardeo,
+            login_flow_timeout: Duration::from_secs(120),
+            login_flow_poll_interval: tools::login_flow::DEFAULT_POLL_INTERVAL,
+        }
     }
 }
 
@@ -71,7 +78,10 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
             _ => false,
         }
     }
-    go(&pattern.chars().collect::<Vec<_>>(), &text.chars().collect::<Vec<_>>())
+    go(
+        &pattern.chars().collect::<Vec<_>>(),
+        &text.chars().collect::<Vec<_>>(),
+    )
 }
 
 fn pattern_matches(pattern: &str, tool: &str) -> bool {
@@ -92,12 +102,12 @@ impl ToolFilter {
         if self.exclude.iter().any(|p| pattern_matches(p, name)) {
             return false;
         }
-        if let Some(granted) = &self.granted_scopes {
-            if tools::required_scopes(name).iter().any(|s| !granted.contains(*s)) {
-                return false;
-            }
-        }
-        true
+        let Some(granted) = &self.granted_scopes else {
+            return true;
+        };
+        tools::required_scopes(name)
+            .iter()
+            .all(|s| granted.contains(*s))
     }
 
     fn check_patterns(&self) -> Result<(), FilterError> {
@@ -118,8 +128,13 @@ pub struct AuditLog {
 
 impl AuditLog {
     pub fn to_file(path: &std::path::Path) -> std::io::Result<Self> {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Self { file: Some(Arc::new(Mutex::new(file))) })
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(Self {
+            file: Some(Arc::new(Mutex::new(file))),
+        })
     }
 }
 
@@ -134,27 +149,58 @@ pub struct AsgardeoServer {
 impl AsgardeoServer {
     /// Every tool, unfiltered.
     pub fn all_tools_router() -> ToolRouter<Self> {
-        Self::applications_router() + Self::api_resources_router() + Self::users_router() + Self::claims_router() + Self::login_flow_router()
+        Self::applications_router()
+            + Self::api_resources_router()
+            + Self::users_router()
+            + Self::claims_router()
+            + Self::login_flow_router()
     }
 
     /// Every tool's definition, sorted by name, with product words as configured.
     pub fn tool_definitions(product: Product) -> Vec<Tool> {
-        Self::all_tools_router().list_all().into_iter().map(|t| localize(t, product)).collect()
+        Self::all_tools_router()
+            .list_all()
+            .into_iter()
+            .map(|t| localize(t, product))
+            .collect()
     }
 
-    pub fn new(upstream: Upstream, options: ServerOptions, filter: &ToolFilter, audit: AuditLog) -> Result<Self, FilterError> {
+    pub fn new(
+        upstream: Upstream,
+        options: ServerOptions,
+        filter: &ToolFilter,
+        audit: AuditLog,
+    ) -> Result<Self, FilterError> {
         filter.check_patterns()?;
         let mut router = Self::all_tools_router();
-        let hidden: Vec<String> = router.list_all().iter().filter(|t| !filter.allows(t)).map(|t| t.name.to_string()).collect();
+        let hidden: Vec<String> = router
+            .list_all()
+            .iter()
+            .filter(|t| !filter.allows(t))
+            .map(|t| t.name.to_string())
+            .collect();
         for name in &hidden {
             router.remove_route(name);
         }
-        tracing::info!(exposed = router.list_all().len(), hidden = hidden.len(), "tools filtered");
-        Ok(Self { upstream, options, router, audit })
+        tracing::info!(
+            exposed = router.list_all().len(),
+            hidden = hidden.len(),
+            "tools filtered"
+        );
+        Ok(Self {
+            upstream,
+            options,
+            router,
+            audit,
+        })
     }
 
     pub fn exposed_tools(&self) -> Vec<Tool> {
-        self.router.list_all().into_iter().map(|t| localize(t, self.options.product)).collect()
+        self.router
+            .list_all()
+            .into_iter()
+            .map(|t| localize(t, self.options.product))
+            .collect()
     }
 
     /// Records a state-changing call: to stderr (structured), and to the audit file if any.
@@ -176,11 +222,53 @@ impl AsgardeoServer {
     }
 }
 
-fn localize(mut tool: Tool, product: Product) -> Tool {
-    if product != Product::Asgardeo {
-        if let Some(d) = tool.description.take() {
-            tool.description = Some(d.replace("Asgardeo", product.display_name()).into());
+/// JSON Schema's own formats; schemars adds Rust-flavoured ones (`uint64`) that strict
+/// validators warn about, so those are removed from what hosts see.
+const STANDARD_FORMATS: [&str; 9] = [
+    "date-time",
+    "date",
+    "time",
+    "email",
+    "uri",
+    "uri-reference",
+    "uuid",
+    "hostname",
+    "ipv4",
+];
+
+fn strip_nonstandard_formats(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map
+                .get("format")
+                .and_then(|f| f.as_str())
+                .is_some_and(|f| !STANDARD_FORMATS.contains(&f))
+            {
+                map.remove("format");
+            }
+            map.values_mut().for_each(strip_nonstandard_formats);
         }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nonstandard_formats),
+        _ => {}
+    }
+}
+
+fn clean(schema: &Arc<rmcp::model::JsonObject>) -> Arc<rmcp::model::JsonObject> {
+    let mut value = serde_json::Value::Object((**schema).clone());
+    strip_nonstandard_formats(&mut value);
+    match value {
+        serde_json::Value::Object(map) => Arc::new(map),
+        _ => schema.clone(),
+    }
+}
+
+fn localize(mut tool: Tool, product: Product) -> Tool {
+    tool.input_schema = clean(&tool.input_schema);
+    tool.output_schema = tool.output_schema.as_ref().map(clean);
+    if product != Product::Asgardeo
+        && let Some(d) = tool.description.take()
+    {
+        tool.description = Some(d.replace("Asgardeo", product.display_name()).into());
     }
     tool
 }
@@ -196,21 +284,41 @@ impl ServerHandler for AsgardeoServer {
             ))
     }
 
-    async fn list_tools(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult { tools: self.exposed_tools(), ..Default::default() })
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult {
+            tools: self.exposed_tools(),
+            ..Default::default()
+        })
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.router.get(name).cloned().map(|t| localize(t, self.options.product))
+        self.router
+            .get(name)
+            .cloned()
+            .map(|t| localize(t, self.options.product))
     }
 
-    async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
         if !self.router.has_route(&request.name) {
-            return Err(ErrorData::invalid_params(format!("unknown tool `{}`", request.name), None));
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool `{}`", request.name),
+                None,
+            ));
         }
         let started = std::time::Instant::now();
         let name = request.name.clone();
-        let result = self.router.call(ToolCallContext::new(self, request, context)).await;
+        let result = self
+            .router
+            .call(ToolCallContext::new(self, request, context))
+            .await;
         tracing::info!(tool = %name, elapsed_ms = started.elapsed().as_millis() as u64, ok = result.is_ok(), "tool call");
         result
     }

@@ -18,6 +18,9 @@ pub fn dialect_id(uri: &str) -> String {
 mod tests {
     #[test]
     fn oidc_dialect_id_is_the_one_wso2_uses() {
-        assert_eq!(super::dialect_id(super::OIDC_DIALECT), "aHR0cDovL3dzbzIub3JnL29pZGMvY2xhaW0");
+        assert_eq!(
+            super::dialect_id(super::OIDC_DIALECT),
+            "aHR0cDovL3dzbzIub3JnL29pZGMvY2xhaW0"
+        );
     }
 }

@@ -29,36 +29,106 @@ impl Write for Capture {
 async fn debug_logs_hold_no_secret() {
     let capture = Capture::default();
     let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt().with_env_filter(asgardeo_mcp::logging::filter(Some("trace"))).with_writer(move || writer.clone()).with_ansi(false).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(asgardeo_mcp::logging::filter(Some("trace")))
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let f = Fixture::default().await;
-    let client = McpClient::connect(f.upstream.clone(), ToolFilter::default(), ServerOptions::default(), AuditLog::default()).await;
+    let client = McpClient::connect(
+        f.upstream.clone(),
+        ToolFilter::default(),
+        ServerOptions::default(),
+        AuditLog::default(),
+    )
+    .await;
     let mut secrets = vec![f.sandbox.credentials.client_secret.clone()];
-    let web = client.ok("create_webapp_with_ssr", json!({ "application_name": "Web", "redirect_url": "https://w.example.com/cb" })).await;
+    let web = client
+        .ok(
+            "create_webapp_with_ssr",
+            json!({ "application_name": "Web", "redirect_url": "https://w.example.com/cb" }),
+        )
+        .await;
     secrets.push(web["client_secret"].as_str().unwrap().to_owned());
-    let m2m = client.ok("create_m2m_app", json!({ "application_name": "M2M" })).await;
+    let m2m = client
+        .ok("create_m2m_app", json!({ "application_name": "M2M" }))
+        .await;
     secrets.push(m2m["client_secret"].as_str().unwrap().to_owned());
     let password = "Corr3ctHorseBattery";
     client.ok("create_user", json!({ "username": "pat", "password": password, "email": "pat@example.com", "first_name": "Pat", "last_name": "Lee" })).await;
     secrets.push(password.to_owned());
     client.err("create_user", json!({ "username": "pat", "password": password, "email": "pat@example.com", "first_name": "Pat", "last_name": "Lee" })).await;
-    client.ok("update_application_oauth_config", json!({ "id": web["id"], "user_access_token_expiry_time": 900 })).await;
-    client.ok("get_application_by_name", json!({ "application_name": "Web" })).await;
-    let first_token = f.upstream.token().await.unwrap().header_value().to_str().unwrap().trim_start_matches("Bearer ").to_owned();
-    f.http.post(f.control("/sandbox/tokens/expire")).send().await.unwrap();
+    client
+        .ok(
+            "update_application_oauth_config",
+            json!({ "id": web["id"], "user_access_token_expiry_time": 900 }),
+        )
+        .await;
+    client
+        .ok(
+            "get_application_by_name",
+            json!({ "application_name": "Web" }),
+        )
+        .await;
+    let first_token = f
+        .upstream
+        .token()
+        .await
+        .unwrap()
+        .header_value()
+        .to_str()
+        .unwrap()
+        .trim_start_matches("Bearer ")
+        .to_owned();
+    f.http
+        .post(f.control("/sandbox/tokens/expire"))
+        .send()
+        .await
+        .unwrap();
     client.ok("list_applications", json!({})).await;
-    let second_token = f.upstream.token().await.unwrap().header_value().to_str().unwrap().trim_start_matches("Bearer ").to_owned();
+    let second_token = f
+        .upstream
+        .token()
+        .await
+        .unwrap()
+        .header_value()
+        .to_str()
+        .unwrap()
+        .trim_start_matches("Bearer ")
+        .to_owned();
     assert_ne!(first_token, second_token, "the scenario re-minted a token");
     secrets.push(first_token);
     secrets.push(second_token);
-    let wrong = Upstream::new(UpstreamSettings::new(&f.sandbox.base_url, &f.sandbox.credentials.client_id, "WrongSecretValue123")).unwrap();
-    McpClient::connect(wrong, ToolFilter::default(), ServerOptions::default(), AuditLog::default()).await.err("list_claims", json!({})).await;
+    let wrong = Upstream::new(UpstreamSettings::new(
+        &f.sandbox.base_url,
+        &f.sandbox.credentials.client_id,
+        "WrongSecretValue123",
+    ))
+    .unwrap();
+    McpClient::connect(
+        wrong,
+        ToolFilter::default(),
+        ServerOptions::default(),
+        AuditLog::default(),
+    )
+    .await
+    .err("list_claims", json!({}))
+    .await;
     secrets.push("WrongSecretValue123".to_owned());
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("upstream call") && logs.contains("token request"), "debug logging was captured");
+    assert!(
+        logs.contains("upstream call") && logs.contains("token request"),
+        "debug logging was captured"
+    );
     for secret in &secrets {
-        if let Some(at) = logs.find(secret.as_str()) { panic!("a secret reached the logs: {}", &logs[at.saturating_sub(300)..at]); }
+        if let Some(at) = logs.find(secret.as_str()) {
+            panic!(
+                "a secret reached the logs: {}",
+                &logs[at.saturating_sub(300)..at]
+            );
+        }
     }
 }

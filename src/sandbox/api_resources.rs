@@ -21,11 +21,17 @@ use crate::api::api_resources::types;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api-resources", get(list).post(create))
-        .route("/api-resources/{apiResourceId}", get(read).patch(patch).delete(remove))
+        .route(
+            "/api-resources/{apiResourceId}",
+            get(read).patch(patch).delete(remove),
+        )
 }
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::not_found("AAR-60003", format!("API resource not found: no API resource with id {id}"))
+    ApiError::not_found(
+        "AAR-60003",
+        format!("API resource not found: no API resource with id {id}"),
+    )
 }
 
 fn encode_cursor(seq: u64) -> String {
@@ -38,20 +44,37 @@ fn decode_cursor(cursor: &str) -> ApiResult<u64> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ApiError::bad_request("AAR-60004", format!("`{cursor}` is not a cursor this server issued")))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "AAR-60004",
+                format!("`{cursor}` is not a cursor this server issued"),
+            )
+        })
 }
 
-async fn list(State(shared): State<AppState>, Query(query): Query<HashMap<String, String>>) -> ApiResult<Json<types::ApiResourceListResponse>> {
+async fn list(
+    State(shared): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<types::ApiResourceListResponse>> {
     let limit: usize = match query.get("limit") {
         None => 10,
-        Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::bad_request("AAR-60004", "`limit` must be a positive integer"))?,
+        Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            ApiError::bad_request("AAR-60004", "`limit` must be a positive integer")
+        })?,
     };
     let after = query.get("after").map(|c| decode_cursor(c)).transpose()?;
     let before = query.get("before").map(|c| decode_cursor(c)).transpose()?;
     if after.is_some() && before.is_some() {
-        return Err(ApiError::bad_request("AAR-60004", "`before` and `after` cannot be used together"));
+        return Err(ApiError::bad_request(
+            "AAR-60004",
+            "`before` and `after` cannot be used together",
+        ));
     }
-    let filter = query.get("filter").filter(|f| !f.trim().is_empty()).map(|f| Filter::parse(f)).transpose()?;
+    let filter = query
+        .get("filter")
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| Filter::parse(f))
+        .transpose()?;
     let store = shared.store();
     let matching: Vec<&ApiResource> = store
         .api_resources
@@ -68,21 +91,36 @@ async fn list(State(shared): State<AppState>, Query(query): Query<HashMap<String
         })
         .collect();
     let page: Vec<&ApiResource> = match (after, before) {
-        (Some(a), _) => matching.iter().filter(|r| r.seq > a).take(limit).copied().collect(),
+        (Some(a), _) => matching
+            .iter()
+            .filter(|r| r.seq > a)
+            .take(limit)
+            .copied()
+            .collect(),
         (_, Some(b)) => {
-            let earlier: Vec<&ApiResource> = matching.iter().filter(|r| r.seq < b).copied().collect();
+            let earlier: Vec<&ApiResource> =
+                matching.iter().filter(|r| r.seq < b).copied().collect();
             earlier[earlier.len().saturating_sub(limit)..].to_vec()
         }
         _ => matching.iter().take(limit).copied().collect(),
     };
-    let base = format!("{}/api/server/v1/api-resources?limit={limit}", shared.tenant_url());
+    let base = format!(
+        "{}/api/server/v1/api-resources?limit={limit}",
+        shared.tenant_url()
+    );
     let mut links = Vec::new();
     if let (Some(first), Some(last)) = (page.first(), page.last()) {
         if matching.iter().any(|r| r.seq > last.seq) {
-            links.push(types::PaginationLink { href: Some(format!("{base}&after={}", encode_cursor(last.seq))), rel: Some("next".into()) });
+            links.push(types::PaginationLink {
+                href: Some(format!("{base}&after={}", encode_cursor(last.seq))),
+                rel: Some("next".into()),
+            });
         }
         if matching.iter().any(|r| r.seq < first.seq) {
-            links.push(types::PaginationLink { href: Some(format!("{base}&before={}", encode_cursor(first.seq))), rel: Some("previous".into()) });
+            links.push(types::PaginationLink {
+                href: Some(format!("{base}&before={}", encode_cursor(first.seq))),
+                rel: Some("previous".into()),
+            });
         }
     }
     let tenant = shared.tenant_url();
@@ -120,7 +158,10 @@ fn response(r: &ApiResource, tenant: &str) -> types::ApiResourceResponse {
     }
 }
 
-async fn read(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<types::ApiResourceResponse>> {
+async fn read(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<types::ApiResourceResponse>> {
     let store = shared.store();
     let r = store.api_resource(&id).ok_or_else(|| not_found(&id))?;
     Ok(Json(response(r, shared.tenant_url())))
@@ -129,7 +170,13 @@ async fn read(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResu
 fn check_scope_names(scopes: &[types::ScopeCreationModel]) -> ApiResult<()> {
     for scope in scopes {
         if scope.name.trim().is_empty() || scope.name.chars().any(char::is_whitespace) {
-            return Err(ApiError::bad_request("AAR-60007", format!("scope name `{}` must be non-empty and contain no spaces", scope.name)));
+            return Err(ApiError::bad_request(
+                "AAR-60007",
+                format!(
+                    "scope name `{}` must be non-empty and contain no spaces",
+                    scope.name
+                ),
+            ));
         }
     }
     Ok(())
@@ -138,27 +185,55 @@ fn check_scope_names(scopes: &[types::ScopeCreationModel]) -> ApiResult<()> {
 async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Response> {
     let request: types::ApiResourceCreationModel = parse_body(&body, "API resource")?;
     if request.identifier.trim().is_empty() || request.name.trim().is_empty() {
-        return Err(ApiError::bad_request("AAR-60001", "`identifier` and `name` are required"));
+        return Err(ApiError::bad_request(
+            "AAR-60001",
+            "`identifier` and `name` are required",
+        ));
     }
     check_scope_names(&request.scopes)?;
     let mut store = shared.store();
-    if store.api_resources.iter().any(|r| r.identifier == request.identifier) {
-        return Err(ApiError::conflict("AAR-60005", format!("an API resource with identifier {} already exists", request.identifier)));
+    if store
+        .api_resources
+        .iter()
+        .any(|r| r.identifier == request.identifier)
+    {
+        return Err(ApiError::conflict(
+            "AAR-60005",
+            format!(
+                "an API resource with identifier {} already exists",
+                request.identifier
+            ),
+        ));
     }
     let taken: Vec<String> = request
         .scopes
         .iter()
-        .filter(|s| store.api_resources.iter().any(|r| r.scopes.iter().any(|k| k.name == s.name)))
+        .filter(|s| {
+            store
+                .api_resources
+                .iter()
+                .any(|r| r.scopes.iter().any(|k| k.name == s.name))
+        })
         .map(|s| s.name.clone())
         .collect();
     if !taken.is_empty() {
-        return Err(ApiError::conflict("AAR-60006", format!("scope(s) {taken:?} already exist in another API resource; scope names are unique in an organization")));
+        return Err(ApiError::conflict(
+            "AAR-60006",
+            format!(
+                "scope(s) {taken:?} already exist in another API resource; scope names are unique in an organization"
+            ),
+        ));
     }
     let id = store.new_id();
     let scopes = request
         .scopes
         .iter()
-        .map(|s| types::ScopeGetModel { id: store.new_id(), name: s.name.clone(), display_name: s.display_name.clone().unwrap_or_else(|| s.name.clone()), description: s.description.clone() })
+        .map(|s| types::ScopeGetModel {
+            id: store.new_id(),
+            name: s.name.clone(),
+            display_name: s.display_name.clone().unwrap_or_else(|| s.name.clone()),
+            description: s.description.clone(),
+        })
         .collect();
     let resource = ApiResource {
         seq: store.next_api_seq(),
@@ -173,17 +248,36 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
     let body = response(&resource, shared.tenant_url());
     store.api_resources.push(resource);
     let location = body.self_.clone();
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(body),
+    )
+        .into_response())
 }
 
-async fn patch(State(shared): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult<StatusCode> {
+async fn patch(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
     let request: types::ApiResourcePatchModel = parse_body(&body, "API resource patch")?;
     check_scope_names(&request.added_scopes)?;
     let mut store = shared.store();
-    let new_ids: Vec<String> = request.added_scopes.iter().map(|_| store.new_id()).collect();
-    let resource = store.api_resources.iter_mut().find(|r| r.id == id).ok_or_else(|| not_found(&id))?;
+    let new_ids: Vec<String> = request
+        .added_scopes
+        .iter()
+        .map(|_| store.new_id())
+        .collect();
+    let resource = store
+        .api_resources
+        .iter_mut()
+        .find(|r| r.id == id)
+        .ok_or_else(|| not_found(&id))?;
     if resource.kind == "SYSTEM" {
-        return Err(ApiError::forbidden("system API resources cannot be modified"));
+        return Err(ApiError::forbidden(
+            "system API resources cannot be modified",
+        ));
     }
     if let Some(name) = request.name {
         resource.name = name;
@@ -191,10 +285,17 @@ async fn patch(State(shared): State<AppState>, Path(id): Path<String>, body: Byt
     if let Some(description) = request.description {
         resource.description = Some(description);
     }
-    resource.scopes.retain(|s| !request.removed_scopes.contains(&s.name));
+    resource
+        .scopes
+        .retain(|s| !request.removed_scopes.contains(&s.name));
     for (scope, new_id) in request.added_scopes.into_iter().zip(new_ids) {
         if !resource.scopes.iter().any(|s| s.name == scope.name) {
-            resource.scopes.push(types::ScopeGetModel { id: new_id, display_name: scope.display_name.unwrap_or_else(|| scope.name.clone()), name: scope.name, description: scope.description });
+            resource.scopes.push(types::ScopeGetModel {
+                id: new_id,
+                display_name: scope.display_name.unwrap_or_else(|| scope.name.clone()),
+                name: scope.name,
+                description: scope.description,
+            });
         }
     }
     Ok(StatusCode::NO_CONTENT)
@@ -204,7 +305,9 @@ async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiRe
     let mut store = shared.store();
     let resource = store.api_resource(&id).ok_or_else(|| not_found(&id))?;
     if resource.kind == "SYSTEM" {
-        return Err(ApiError::forbidden("system API resources cannot be deleted"));
+        return Err(ApiError::forbidden(
+            "system API resources cannot be deleted",
+        ));
     }
     store.api_resources.retain(|r| r.id != id);
     for app in &mut store.apps {

@@ -20,35 +20,77 @@ use crate::api::applications::types;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/applications", get(list).post(create))
-        .route("/applications/{applicationId}", get(read).patch(patch).delete(remove))
-        .route("/applications/{applicationId}/inbound-protocols/oidc", get(read_oidc).put(update_oidc))
-        .route("/applications/{applicationId}/inbound-protocols/oidc/regenerate-secret", post(regenerate_secret))
-        .route("/applications/{applicationId}/authorized-apis", get(list_authorized).post(authorize))
-        .route("/applications/{applicationId}/authorized-apis/{apiId}", delete(unauthorize))
+        .route(
+            "/applications/{applicationId}",
+            get(read).patch(patch).delete(remove),
+        )
+        .route(
+            "/applications/{applicationId}/inbound-protocols/oidc",
+            get(read_oidc).put(update_oidc),
+        )
+        .route(
+            "/applications/{applicationId}/inbound-protocols/oidc/regenerate-secret",
+            post(regenerate_secret),
+        )
+        .route(
+            "/applications/{applicationId}/authorized-apis",
+            get(list_authorized).post(authorize),
+        )
+        .route(
+            "/applications/{applicationId}/authorized-apis/{apiId}",
+            delete(unauthorize),
+        )
 }
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::not_found("APP-60006", format!("Application not found: no application with id {id} exists in this organization"))
+    ApiError::not_found(
+        "APP-60006",
+        format!("Application not found: no application with id {id} exists in this organization"),
+    )
 }
 
 fn number(query: &HashMap<String, String>, key: &str, default: i64) -> ApiResult<i64> {
     match query.get(key) {
         None => Ok(default),
-        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| ApiError::bad_request("APP-60004", format!("`{key}` must be a non-negative integer"))),
+        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ApiError::bad_request(
+                "APP-60004",
+                format!("`{key}` must be a non-negative integer"),
+            )
+        }),
     }
 }
 
-async fn list(State(shared): State<AppState>, Query(query): Query<HashMap<String, String>>) -> ApiResult<Json<types::ApplicationListResponse>> {
+async fn list(
+    State(shared): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<types::ApplicationListResponse>> {
     let limit = number(&query, "limit", 30)?;
     let offset = number(&query, "offset", 0)?;
     if limit == 0 {
-        return Err(ApiError::bad_request("APP-60004", "`limit` must be at least 1"));
+        return Err(ApiError::bad_request(
+            "APP-60004",
+            "`limit` must be at least 1",
+        ));
     }
-    let filter = query.get("filter").filter(|f| !f.trim().is_empty()).map(|f| Filter::parse(f)).transpose()?;
-    if let Some(bad) = filter.as_ref().and_then(|f| f.attributes().find(|a| !matches!(*a, "name" | "clientId" | "issuer")).map(str::to_owned)) {
-        return Err(ApiError::bad_request("APP-60004", format!("filtering by `{bad}` is not supported; use name, clientId or issuer")));
+    let filter = query
+        .get("filter")
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| Filter::parse(f))
+        .transpose()?;
+    if let Some(bad) = filter.as_ref().and_then(|f| {
+        f.attributes()
+            .find(|a| !matches!(*a, "name" | "clientId" | "issuer"))
+            .map(str::to_owned)
+    }) {
+        return Err(ApiError::bad_request(
+            "APP-60004",
+            format!("filtering by `{bad}` is not supported; use name, clientId or issuer"),
+        ));
     }
-    let exclude_portals = query.get("excludeSystemPortals").is_some_and(|v| v == "true");
+    let exclude_portals = query
+        .get("excludeSystemPortals")
+        .is_some_and(|v| v == "true");
     let store = shared.store();
     let matching: Vec<&App> = store
         .apps
@@ -75,10 +117,19 @@ async fn list(State(shared): State<AppState>, Query(query): Query<HashMap<String
     let base = format!("{}/api/server/v1/applications", shared.tenant_url());
     let mut links = Vec::new();
     if offset + limit < total {
-        links.push(types::Link { href: Some(format!("{base}?offset={}&limit={limit}", offset + limit)), rel: Some("next".into()) });
+        links.push(types::Link {
+            href: Some(format!("{base}?offset={}&limit={limit}", offset + limit)),
+            rel: Some("next".into()),
+        });
     }
     if offset > 0 {
-        links.push(types::Link { href: Some(format!("{base}?offset={}&limit={limit}", (offset - limit).max(0))), rel: Some("previous".into()) });
+        links.push(types::Link {
+            href: Some(format!(
+                "{base}?offset={}&limit={limit}",
+                (offset - limit).max(0)
+            )),
+            rel: Some("previous".into()),
+        });
     }
     Ok(Json(types::ApplicationListResponse {
         total_results: Some(total),
@@ -97,7 +148,11 @@ fn list_item(app: &App, tenant: &str) -> types::ApplicationListItem {
         image: app.model.image_url.clone(),
         access_url: app.model.access_url.clone(),
         client_id: app.oidc.as_ref().and_then(|o| o.client_id.clone()),
-        access: if app.system_portal { "READ".into() } else { "WRITE".into() },
+        access: if app.system_portal {
+            "READ".into()
+        } else {
+            "WRITE".into()
+        },
         self_: Some(format!("{tenant}/api/server/v1/applications/{}", app.id)),
         template_id: app.model.template_id.clone(),
         ..Default::default()
@@ -107,48 +162,89 @@ fn list_item(app: &App, tenant: &str) -> types::ApplicationListItem {
 async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Response> {
     let mut model: types::ApplicationModel = parse_body(&body, "application")?;
     if model.name.trim().is_empty() {
-        return Err(ApiError::bad_request("APP-60001", "the application name cannot be empty"));
+        return Err(ApiError::bad_request(
+            "APP-60001",
+            "the application name cannot be empty",
+        ));
     }
-    let oidc = model.inbound_protocol_configuration.take().and_then(|p| p.oidc);
+    let oidc = model
+        .inbound_protocol_configuration
+        .take()
+        .and_then(|p| p.oidc);
     if let Some(oidc) = &oidc {
         validate_oidc(oidc)?;
     }
     let mut store = shared.store();
     if store.apps.iter().any(|a| a.model.name == model.name) {
-        return Err(ApiError::conflict("APP-60007", format!("An application with the name {} already exists", model.name)));
+        return Err(ApiError::conflict(
+            "APP-60007",
+            format!("An application with the name {} already exists", model.name),
+        ));
     }
     let id = store.new_id();
     let oidc = oidc.map(|o| provision_client(&mut store, o));
-    store.apps.push(App { id: id.clone(), model, oidc, authorized: Vec::new(), system_portal: false });
+    store.apps.push(App {
+        id: id.clone(),
+        model,
+        oidc,
+        authorized: Vec::new(),
+        system_portal: false,
+    });
     let location = format!("{}/api/server/v1/applications/{id}", shared.tenant_url());
     Ok((StatusCode::CREATED, [(header::LOCATION, location)]).into_response())
 }
 
 /// Fills in the client id (unless given) and, for confidential clients, a secret.
-fn provision_client(store: &mut Store, mut oidc: types::OpenIdConnectConfiguration) -> types::OpenIdConnectConfiguration {
-    if oidc.client_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
+fn provision_client(
+    store: &mut Store,
+    mut oidc: types::OpenIdConnectConfiguration,
+) -> types::OpenIdConnectConfiguration {
+    if oidc
+        .client_id
+        .as_deref()
+        .is_none_or(|c| c.trim().is_empty())
+    {
         oidc.client_id = Some(store.new_opaque(28));
     }
-    oidc.client_secret = if oidc.public_client { None } else { Some(store.new_opaque(40)) };
+    oidc.client_secret = if oidc.public_client {
+        None
+    } else {
+        Some(store.new_opaque(40))
+    };
     oidc.state = types::OpenIdConnectConfigurationState::Active;
     oidc
 }
 
 fn validate_oidc(oidc: &types::OpenIdConnectConfiguration) -> ApiResult<()> {
     if oidc.grant_types.is_empty() {
-        return Err(ApiError::bad_request("OAUTH-60001", "at least one grant type is required"));
+        return Err(ApiError::bad_request(
+            "OAUTH-60001",
+            "at least one grant type is required",
+        ));
     }
-    let redirecting = oidc.grant_types.iter().any(|g| g == "authorization_code" || g == "implicit");
+    let redirecting = oidc
+        .grant_types
+        .iter()
+        .any(|g| g == "authorization_code" || g == "implicit");
     if redirecting && oidc.callback_ur_ls.iter().all(|u| u.trim().is_empty()) {
-        return Err(ApiError::bad_request("OAUTH-60001", "Callback URL is mandatory for the authorization_code and implicit grant types"));
+        return Err(ApiError::bad_request(
+            "OAUTH-60001",
+            "Callback URL is mandatory for the authorization_code and implicit grant types",
+        ));
     }
     if oidc.public_client && oidc.grant_types.iter().any(|g| g == "client_credentials") {
-        return Err(ApiError::bad_request("OAUTH-60001", "a public client cannot use the client_credentials grant"));
+        return Err(ApiError::bad_request(
+            "OAUTH-60001",
+            "a public client cannot use the client_credentials grant",
+        ));
     }
     Ok(())
 }
 
-async fn read(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<types::ApplicationResponseModel>> {
+async fn read(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<types::ApplicationResponseModel>> {
     let store = shared.store();
     let app = store.app(&id).ok_or_else(|| not_found(&id))?;
     response_model(app, shared.tenant_url()).map(Json)
@@ -159,7 +255,10 @@ fn response_model(app: &App, tenant: &str) -> ApiResult<types::ApplicationRespon
     if let Some(map) = value.as_object_mut() {
         map.remove("inboundProtocolConfiguration");
         map.insert("id".into(), json!(app.id));
-        map.insert("access".into(), json!(if app.system_portal { "READ" } else { "WRITE" }));
+        map.insert(
+            "access".into(),
+            json!(if app.system_portal { "READ" } else { "WRITE" }),
+        );
         if let Some(oidc) = &app.oidc {
             map.insert("clientId".into(), json!(oidc.client_id));
             map.insert("issuer".into(), json!(format!("{tenant}/oauth2/token")));
@@ -171,12 +270,22 @@ fn response_model(app: &App, tenant: &str) -> ApiResult<types::ApplicationRespon
         map.entry("authenticationSequence").or_insert_with(|| {
             json!({ "type": "DEFAULT", "steps": [{ "id": 1, "options": [{ "idp": "LOCAL", "authenticator": "BasicAuthenticator" }] }], "subjectStepId": 1, "attributeStepId": 1 })
         });
-        map.entry("claimConfiguration").or_insert_with(|| json!({ "dialect": "LOCAL", "requestedClaims": [] }));
+        map.entry("claimConfiguration")
+            .or_insert_with(|| json!({ "dialect": "LOCAL", "requestedClaims": [] }));
     }
-    serde_json::from_value(value).map_err(|e| ApiError::bad_request("SANDBOX-STATE", format!("stored application does not fit the response model: {e}")))
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::bad_request(
+            "SANDBOX-STATE",
+            format!("stored application does not fit the response model: {e}"),
+        )
+    })
 }
 
-async fn patch(State(shared): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult<StatusCode> {
+async fn patch(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
     // Parse with the generated model to reject a body that does not fit, then apply exactly the
     // keys the client sent: PATCH replaces each top-level setting it names and nothing else.
     let _: types::ApplicationPatchModel = parse_body(&body, "application patch")?;
@@ -184,10 +293,20 @@ async fn patch(State(shared): State<AppState>, Path(id): Path<String>, body: Byt
     let mut store = shared.store();
     if let Some(Value::String(name)) = changes.get("name") {
         if name.trim().is_empty() {
-            return Err(ApiError::bad_request("APP-60001", "the application name cannot be empty"));
+            return Err(ApiError::bad_request(
+                "APP-60001",
+                "the application name cannot be empty",
+            ));
         }
-        if store.apps.iter().any(|a| a.model.name == *name && a.id != id) {
-            return Err(ApiError::conflict("APP-60007", format!("An application with the name {name} already exists")));
+        if store
+            .apps
+            .iter()
+            .any(|a| a.model.name == *name && a.id != id)
+        {
+            return Err(ApiError::conflict(
+                "APP-60007",
+                format!("An application with the name {name} already exists"),
+            ));
         }
     }
     let app = store.app_mut(&id).ok_or_else(|| not_found(&id))?;
@@ -200,7 +319,12 @@ async fn patch(State(shared): State<AppState>, Path(id): Path<String>, body: Byt
             map.insert(key, change);
         }
     }
-    app.model = serde_json::from_value(value).map_err(|e| ApiError::bad_request("APP-60001", format!("the patched application is not valid: {e}")))?;
+    app.model = serde_json::from_value(value).map_err(|e| {
+        ApiError::bad_request(
+            "APP-60001",
+            format!("the patched application is not valid: {e}"),
+        )
+    })?;
     Ok(StatusCode::OK)
 }
 
@@ -214,21 +338,40 @@ async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiRe
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn read_oidc(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<types::OpenIdConnectConfiguration>> {
+async fn read_oidc(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<types::OpenIdConnectConfiguration>> {
     let store = shared.store();
     let app = store.app(&id).ok_or_else(|| not_found(&id))?;
-    app.oidc.clone().map(Json).ok_or_else(|| ApiError::not_found("APP-60006", format!("application {id} has no OIDC configuration")))
+    app.oidc.clone().map(Json).ok_or_else(|| {
+        ApiError::not_found(
+            "APP-60006",
+            format!("application {id} has no OIDC configuration"),
+        )
+    })
 }
 
-async fn update_oidc(State(shared): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult<Json<types::OpenIdConnectConfiguration>> {
+async fn update_oidc(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<types::OpenIdConnectConfiguration>> {
     let mut incoming: types::OpenIdConnectConfiguration = parse_body(&body, "OIDC configuration")?;
     validate_oidc(&incoming)?;
     let mut store = shared.store();
     let app = store.app_mut(&id).ok_or_else(|| not_found(&id))?;
     let current = app.oidc.clone();
     // The client id and secret are not replaced by a PUT; a public client has no secret.
-    incoming.client_id = current.as_ref().and_then(|c| c.client_id.clone()).or(incoming.client_id);
-    incoming.client_secret = if incoming.public_client { None } else { current.as_ref().and_then(|c| c.client_secret.clone()) };
+    incoming.client_id = current
+        .as_ref()
+        .and_then(|c| c.client_id.clone())
+        .or(incoming.client_id);
+    incoming.client_secret = if incoming.public_client {
+        None
+    } else {
+        current.as_ref().and_then(|c| c.client_secret.clone())
+    };
     incoming.state = types::OpenIdConnectConfigurationState::Active;
     let needs_secret = !incoming.public_client && incoming.client_secret.is_none();
     app.oidc = Some(incoming);
@@ -242,19 +385,33 @@ async fn update_oidc(State(shared): State<AppState>, Path(id): Path<String>, bod
     app.oidc.clone().map(Json).ok_or_else(|| not_found(&id))
 }
 
-async fn regenerate_secret(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<types::OpenIdConnectConfiguration>> {
+async fn regenerate_secret(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<types::OpenIdConnectConfiguration>> {
     let mut store = shared.store();
     let secret = store.new_opaque(40);
     let app = store.app_mut(&id).ok_or_else(|| not_found(&id))?;
-    let oidc = app.oidc.as_mut().ok_or_else(|| ApiError::not_found("APP-60006", format!("application {id} has no OIDC configuration")))?;
+    let oidc = app.oidc.as_mut().ok_or_else(|| {
+        ApiError::not_found(
+            "APP-60006",
+            format!("application {id} has no OIDC configuration"),
+        )
+    })?;
     if oidc.public_client {
-        return Err(ApiError::bad_request("OAUTH-60001", "a public client has no secret to regenerate"));
+        return Err(ApiError::bad_request(
+            "OAUTH-60001",
+            "a public client has no secret to regenerate",
+        ));
     }
     oidc.client_secret = Some(secret);
     Ok(Json(oidc.clone()))
 }
 
-async fn list_authorized(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Vec<types::AuthorizedApiResponse>>> {
+async fn list_authorized(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<types::AuthorizedApiResponse>>> {
     let store = shared.store();
     let app = store.app(&id).ok_or_else(|| not_found(&id))?;
     let out = app
@@ -272,7 +429,11 @@ async fn list_authorized(State(shared): State<AppState>, Path(id): Path<String>)
                     .scopes
                     .iter()
                     .filter(|s| auth.scopes.contains(&s.name))
-                    .map(|s| types::AuthorizedScope { id: Some(s.id.clone()), name: Some(s.name.clone()), display_name: Some(s.display_name.clone()) })
+                    .map(|s| types::AuthorizedScope {
+                        id: Some(s.id.clone()),
+                        name: Some(s.name.clone()),
+                        display_name: Some(s.display_name.clone()),
+                    })
                     .collect(),
                 authorized_authorization_details_types: Vec::new(),
             })
@@ -281,31 +442,65 @@ async fn list_authorized(State(shared): State<AppState>, Path(id): Path<String>)
     Ok(Json(out))
 }
 
-async fn authorize(State(shared): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult<StatusCode> {
+async fn authorize(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
     let request: types::AuthorizedApiCreationModel = parse_body(&body, "authorized API")?;
-    let api_id = request.id.clone().ok_or_else(|| ApiError::bad_request("APP-60001", "`id` (the API resource id) is required"))?;
+    let api_id = request.id.clone().ok_or_else(|| {
+        ApiError::bad_request("APP-60001", "`id` (the API resource id) is required")
+    })?;
     let mut store = shared.store();
     store.app(&id).ok_or_else(|| not_found(&id))?;
-    let api = store.api_resource(&api_id).ok_or_else(|| ApiError::not_found("APP-60015", format!("no API resource with id {api_id} exists")))?;
-    let unknown: Vec<&String> = request.scopes.iter().filter(|s| !api.scopes.iter().any(|k| k.name == **s)).collect();
+    let api = store.api_resource(&api_id).ok_or_else(|| {
+        ApiError::not_found(
+            "APP-60015",
+            format!("no API resource with id {api_id} exists"),
+        )
+    })?;
+    let unknown: Vec<&String> = request
+        .scopes
+        .iter()
+        .filter(|s| !api.scopes.iter().any(|k| k.name == **s))
+        .collect();
     if !unknown.is_empty() {
-        return Err(ApiError::bad_request("APP-60016", format!("the API resource {} has no scope(s) {unknown:?}", api.identifier)));
+        return Err(ApiError::bad_request(
+            "APP-60016",
+            format!(
+                "the API resource {} has no scope(s) {unknown:?}",
+                api.identifier
+            ),
+        ));
     }
     let app = store.app_mut(&id).ok_or_else(|| not_found(&id))?;
     if app.authorized.iter().any(|a| a.api_id == api_id) {
-        return Err(ApiError::conflict("APP-60017", format!("the application is already authorized for API resource {api_id}")));
+        return Err(ApiError::conflict(
+            "APP-60017",
+            format!("the application is already authorized for API resource {api_id}"),
+        ));
     }
-    app.authorized.push(AuthorizedApi { api_id, policy: request.policy_identifier.unwrap_or_else(|| "RBAC".into()), scopes: request.scopes });
+    app.authorized.push(AuthorizedApi {
+        api_id,
+        policy: request.policy_identifier.unwrap_or_else(|| "RBAC".into()),
+        scopes: request.scopes,
+    });
     Ok(StatusCode::CREATED)
 }
 
-async fn unauthorize(State(shared): State<AppState>, Path((id, api_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn unauthorize(
+    State(shared): State<AppState>,
+    Path((id, api_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let mut store = shared.store();
     let app = store.app_mut(&id).ok_or_else(|| not_found(&id))?;
     let before = app.authorized.len();
     app.authorized.retain(|a| a.api_id != api_id);
     if app.authorized.len() == before {
-        return Err(ApiError::not_found("APP-60015", format!("the application is not authorized for API resource {api_id}")));
+        return Err(ApiError::not_found(
+            "APP-60015",
+            format!("the application is not authorized for API resource {api_id}"),
+        ));
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -26,7 +26,16 @@ fn operation_scopes(template: &str, method: &str) -> Option<&'static [&'static s
             found
         }};
     }
-    find!(applications, api_resources, claims, identity_providers, authenticators, oidc_scopes, users, roles)
+    find!(
+        applications,
+        api_resources,
+        claims,
+        identity_providers,
+        authenticators,
+        oidc_scopes,
+        users,
+        roles
+    )
 }
 
 pub async fn require_scopes(
@@ -36,11 +45,23 @@ pub async fn require_scopes(
     next: Next,
 ) -> Response {
     let scim = matched.as_str().contains("/scim2/");
-    let fail = |e: ApiError| if scim { e.scim().into_response() } else { e.into_response() };
+    let fail = |e: ApiError| {
+        if scim {
+            e.scim().into_response()
+        } else {
+            e.into_response()
+        }
+    };
     let prefix = format!("/t/{}", shared.store().org);
-    let template = matched.as_str().strip_prefix(&prefix).unwrap_or(matched.as_str());
+    let template = matched
+        .as_str()
+        .strip_prefix(&prefix)
+        .unwrap_or(matched.as_str());
     let Some(required) = operation_scopes(template, request.method().as_str()) else {
-        return fail(ApiError::not_found("SANDBOX-NOROUTE", "the sandbox serves no such operation"));
+        return fail(ApiError::not_found(
+            "SANDBOX-NOROUTE",
+            "the sandbox serves no such operation",
+        ));
     };
     let token = request
         .headers()
@@ -49,7 +70,9 @@ pub async fn require_scopes(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     let Some(token) = token else {
-        return fail(ApiError::unauthorized("no bearer token; get one from /oauth2/token"));
+        return fail(ApiError::unauthorized(
+            "no bearer token; get one from /oauth2/token",
+        ));
     };
     {
         let store = shared.store();
@@ -59,9 +82,16 @@ pub async fn require_scopes(
         if issued.expires_at <= Instant::now() {
             return fail(ApiError::unauthorized("the access token has expired"));
         }
-        let missing: Vec<&str> = required.iter().copied().filter(|s| !issued.scopes.contains(*s)).collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|s| !issued.scopes.contains(*s))
+            .collect();
         if !missing.is_empty() {
-            return fail(ApiError::forbidden(format!("the token lacks the scope(s) {}", missing.join(", "))));
+            return fail(ApiError::forbidden(format!(
+                "the token lacks the scope(s) {}",
+                missing.join(", ")
+            )));
         }
     }
     next.run(request).await

@@ -33,7 +33,10 @@ async fn dialects(State(shared): State<AppState>) -> Json<Vec<claims::types::Cla
             .map(|d| claims::types::ClaimDialectRes {
                 id: Some(d.id.clone()),
                 dialect_uri: Some(d.uri.clone()),
-                link: Some(claims::types::Link { href: Some(format!("{tenant}/api/server/v1/claim-dialects/{}", d.id)), rel: Some("claims".into()) }),
+                link: Some(claims::types::Link {
+                    href: Some(format!("{tenant}/api/server/v1/claim-dialects/{}", d.id)),
+                    rel: Some("claims".into()),
+                }),
             })
             .collect(),
     )
@@ -43,7 +46,10 @@ async fn local_claims(State(shared): State<AppState>) -> Json<Vec<claims::types:
     Json(shared.store().local_claims.clone())
 }
 
-async fn local_claim(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<claims::types::LocalClaimRes>> {
+async fn local_claim(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<claims::types::LocalClaimRes>> {
     let store = shared.store();
     store
         .local_claims
@@ -54,31 +60,55 @@ async fn local_claim(State(shared): State<AppState>, Path(id): Path<String>) -> 
         .ok_or_else(|| ApiError::not_found("CMT-50019", format!("no local claim with id {id}")))
 }
 
-async fn external_claims(State(shared): State<AppState>, Path(dialect): Path<String>) -> ApiResult<Json<Vec<claims::types::ExternalClaimRes>>> {
+async fn external_claims(
+    State(shared): State<AppState>,
+    Path(dialect): Path<String>,
+) -> ApiResult<Json<Vec<claims::types::ExternalClaimRes>>> {
     let store = shared.store();
-    let found = store.dialects.iter().find(|d| d.id == dialect).ok_or_else(|| ApiError::not_found("CMT-50016", format!("no claim dialect with id {dialect}")))?;
+    let found = store
+        .dialects
+        .iter()
+        .find(|d| d.id == dialect)
+        .ok_or_else(|| {
+            ApiError::not_found("CMT-50016", format!("no claim dialect with id {dialect}"))
+        })?;
     Ok(Json(found.claims.clone()))
 }
 
-async fn idps(State(shared): State<AppState>, Query(query): Query<HashMap<String, String>>) -> ApiResult<Json<identity_providers::types::IdentityProviderListResponse>> {
-    let filter = query.get("filter").filter(|f| !f.trim().is_empty()).map(|f| Filter::parse(f)).transpose()?;
+async fn idps(
+    State(shared): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<identity_providers::types::IdentityProviderListResponse>> {
+    let filter = query
+        .get("filter")
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| Filter::parse(f))
+        .transpose()?;
     let store = shared.store();
     let list: Vec<_> = store
         .idps
         .iter()
-        .filter(|i| filter.as_ref().is_none_or(|f| f.matches(|a| (a == "name").then_some(i.name.as_deref().unwrap_or_default()))))
+        .filter(|i| {
+            filter.as_ref().is_none_or(|f| {
+                f.matches(|a| (a == "name").then_some(i.name.as_deref().unwrap_or_default()))
+            })
+        })
         .cloned()
         .collect();
-    Ok(Json(identity_providers::types::IdentityProviderListResponse {
-        total_results: Some(list.len() as i64),
-        start_index: Some(1),
-        count: Some(list.len() as i64),
-        identity_providers: list,
-        links: Vec::new(),
-    }))
+    Ok(Json(
+        identity_providers::types::IdentityProviderListResponse {
+            total_results: Some(list.len() as i64),
+            start_index: Some(1),
+            count: Some(list.len() as i64),
+            identity_providers: list,
+            links: Vec::new(),
+        },
+    ))
 }
 
-async fn list_authenticators(State(shared): State<AppState>) -> Json<Vec<authenticators::types::Authenticator>> {
+async fn list_authenticators(
+    State(shared): State<AppState>,
+) -> Json<Vec<authenticators::types::Authenticator>> {
     Json(shared.store().authenticators.clone())
 }
 

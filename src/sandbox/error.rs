@@ -17,8 +17,20 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: &'static str, description: impl Into<String>) -> Self {
-        Self { status, code, message, description: description.into(), scim: false, retry_after: None }
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: &'static str,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            message,
+            description: description.into(),
+            scim: false,
+            retry_after: None,
+        }
     }
 
     pub fn bad_request(code: &'static str, description: impl Into<String>) -> Self {
@@ -26,23 +38,48 @@ impl ApiError {
     }
 
     pub fn not_found(code: &'static str, description: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, "Resource not found", description)
+        Self::new(
+            StatusCode::NOT_FOUND,
+            code,
+            "Resource not found",
+            description,
+        )
     }
 
     pub fn conflict(code: &'static str, description: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, "Resource already exists", description)
+        Self::new(
+            StatusCode::CONFLICT,
+            code,
+            "Resource already exists",
+            description,
+        )
     }
 
     pub fn unauthorized(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "SANDBOX-401", "Unauthorized", description)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "SANDBOX-401",
+            "Unauthorized",
+            description,
+        )
     }
 
     pub fn forbidden(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "SANDBOX-403", "Operation is not permitted", description)
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "SANDBOX-403",
+            "Operation is not permitted",
+            description,
+        )
     }
 
     pub fn injected(status: StatusCode, retry_after: Option<u64>) -> Self {
-        let mut err = Self::new(status, "SANDBOX-FAULT", "Injected fault", format!("the sandbox was told to answer {status}"));
+        let mut err = Self::new(
+            status,
+            "SANDBOX-FAULT",
+            "Injected fault",
+            format!("the sandbox was told to answer {status}"),
+        );
         err.retry_after = retry_after;
         err
     }
@@ -72,10 +109,14 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

@@ -55,7 +55,10 @@ pub struct Faults {
 
 impl Faults {
     pub fn new(plan: FaultPlan, seed: u64) -> Self {
-        Self { plan: Mutex::new((plan, 0)), rng: Mutex::new(StdRng::seed_from_u64(seed ^ 0x5eed)) }
+        Self {
+            plan: Mutex::new((plan, 0)),
+            rng: Mutex::new(StdRng::seed_from_u64(seed ^ 0x5eed)),
+        }
     }
 
     fn set(&self, plan: FaultPlan) {
@@ -66,7 +69,11 @@ impl Faults {
     fn decide(&self, path: &str) -> (Duration, Option<Injected>) {
         let mut guard = self.plan.lock().unwrap_or_else(|p| p.into_inner());
         let (plan, fired) = &mut *guard;
-        if plan.path_contains.as_deref().is_some_and(|p| !path.contains(p)) {
+        if plan
+            .path_contains
+            .as_deref()
+            .is_some_and(|p| !path.contains(p))
+        {
             return (Duration::ZERO, None);
         }
         let latency = Duration::from_millis(plan.latency_ms);
@@ -74,7 +81,11 @@ impl Faults {
         let fire = wants_failure
             && match (plan.count, plan.fraction) {
                 (Some(n), _) => *fired < n,
-                (None, Some(f)) => self.rng.lock().unwrap_or_else(|p| p.into_inner()).random_bool(f.clamp(0.0, 1.0)),
+                (None, Some(f)) => self
+                    .rng
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .random_bool(f.clamp(0.0, 1.0)),
                 (None, None) => true,
             };
         if !fire {
@@ -86,7 +97,10 @@ impl Faults {
         } else if plan.malformed_json {
             Injected::Malformed
         } else {
-            let status = plan.status.and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status = plan
+                .status
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             Injected::Status(status, plan.retry_after)
         };
         (latency, Some(injected))
@@ -106,11 +120,25 @@ pub async fn inject(State(shared): State<AppState>, request: Request, next: Next
     }
     match injected {
         None => next.run(request).await,
-        Some(Injected::Status(status, retry_after)) => ApiError::injected(status, retry_after).into_response(),
-        Some(Injected::Malformed) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"truncated\": [").into_response(),
+        Some(Injected::Status(status, retry_after)) => {
+            ApiError::injected(status, retry_after).into_response()
+        }
+        Some(Injected::Malformed) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            "{\"truncated\": [",
+        )
+            .into_response(),
         Some(Injected::Drop) => {
-            let broken = futures::stream::once(async { Err::<bytes::Bytes, _>(std::io::Error::other("connection dropped by the sandbox")) });
-            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], Body::from_stream(broken)).into_response()
+            let broken = futures::stream::once(async {
+                Err::<bytes::Bytes, _>(std::io::Error::other("connection dropped by the sandbox"))
+            });
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                Body::from_stream(broken),
+            )
+                .into_response()
         }
     }
 }

@@ -29,8 +29,13 @@ impl Filter {
         let mut clauses = Vec::new();
         for part in split_and(text) {
             let mut words = part.trim().splitn(3, ' ');
-            let (Some(attribute), Some(op), Some(value)) = (words.next(), words.next(), words.next()) else {
-                return Err(ApiError::bad_request("SANDBOX-FILTER", format!("filter `{text}` is not `attribute operator value`")));
+            let (Some(attribute), Some(op), Some(value)) =
+                (words.next(), words.next(), words.next())
+            else {
+                return Err(ApiError::bad_request(
+                    "SANDBOX-FILTER",
+                    format!("filter `{text}` is not `attribute operator value`"),
+                ));
             };
             let op = match op.to_ascii_lowercase().as_str() {
                 "eq" => Op::Eq,
@@ -38,10 +43,19 @@ impl Filter {
                 "sw" => Op::Sw,
                 "ew" => Op::Ew,
                 "co" => Op::Co,
-                other => return Err(ApiError::bad_request("SANDBOX-FILTER", format!("filter operator `{other}` is not supported (eq, ne, sw, ew, co)"))),
+                other => {
+                    return Err(ApiError::bad_request(
+                        "SANDBOX-FILTER",
+                        format!("filter operator `{other}` is not supported (eq, ne, sw, ew, co)"),
+                    ));
+                }
             };
             let value = value.trim().trim_matches('"').to_owned();
-            clauses.push(Clause { attribute: attribute.to_owned(), op, value });
+            clauses.push(Clause {
+                attribute: attribute.to_owned(),
+                op,
+                value,
+            });
         }
         Ok(Self { clauses })
     }
@@ -49,7 +63,9 @@ impl Filter {
     /// Whether `lookup(attribute)` satisfies every clause; an unknown attribute never matches.
     pub fn matches<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> bool {
         self.clauses.iter().all(|c| {
-            let Some(actual) = lookup(&c.attribute) else { return false };
+            let Some(actual) = lookup(&c.attribute) else {
+                return false;
+            };
             match c.op {
                 Op::Eq => actual == c.value,
                 Op::Ne => actual != c.value,
@@ -85,7 +101,9 @@ mod tests {
     use super::*;
 
     fn check(filter: &str, name: &str) -> bool {
-        Filter::parse(filter).unwrap().matches(|a| (a == "name").then_some(name))
+        Filter::parse(filter)
+            .unwrap()
+            .matches(|a| (a == "name").then_some(name))
     }
 
     #[test]

@@ -18,7 +18,12 @@ use super::store::{LoginFlowJob, Store};
 use super::{AppState, parse_body};
 use crate::api::applications::types;
 
-pub const STAGES: [&str; 4] = ["optimizing_query", "extracting_authentication_patterns", "generating_login_flow", "validating_login_flow"];
+pub const STAGES: [&str; 4] = [
+    "optimizing_query",
+    "extracting_authentication_patterns",
+    "generating_login_flow",
+    "validating_login_flow",
+];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,11 +34,32 @@ pub fn routes() -> Router<AppState> {
 
 /// (words that name it, authenticator, IdP).
 const VOCABULARY: [(&[&str], &str, &str); 8] = [
-    (&["username and password", "username & password", "password", "basic"], "BasicAuthenticator", "LOCAL"),
-    (&["email otp", "email one-time", "email code"], "email-otp-authenticator", "LOCAL"),
-    (&["sms otp", "sms", "text message"], "sms-otp-authenticator", "LOCAL"),
+    (
+        &[
+            "username and password",
+            "username & password",
+            "password",
+            "basic",
+        ],
+        "BasicAuthenticator",
+        "LOCAL",
+    ),
+    (
+        &["email otp", "email one-time", "email code"],
+        "email-otp-authenticator",
+        "LOCAL",
+    ),
+    (
+        &["sms otp", "sms", "text message"],
+        "sms-otp-authenticator",
+        "LOCAL",
+    ),
     (&["totp", "authenticator app"], "totp", "LOCAL"),
-    (&["passkey", "fido", "webauthn"], "FIDOAuthenticator", "LOCAL"),
+    (
+        &["passkey", "fido", "webauthn"],
+        "FIDOAuthenticator",
+        "LOCAL",
+    ),
     (&["magic link"], "MagicLinkAuthenticator", "LOCAL"),
     (&["backup code"], "backup-code-authenticator", "LOCAL"),
     (&["google"], GOOGLE_AUTHENTICATOR, GOOGLE_IDP),
@@ -46,16 +72,23 @@ pub fn steps_for(prompt: &str, store: &Store) -> Result<Value, String> {
     let mut mentions: Vec<(usize, usize, &str, &str)> = Vec::new();
     for (words, authenticator, idp) in VOCABULARY {
         let available = if idp == "LOCAL" {
-            store.authenticators.iter().any(|a| a.name.as_deref() == Some(authenticator))
+            store
+                .authenticators
+                .iter()
+                .any(|a| a.name.as_deref() == Some(authenticator))
         } else {
             store.idps.iter().any(|i| i.name.as_deref() == Some(idp))
         };
         for word in words {
             if let Some(at) = lower.find(word) {
-                let overlaps = mentions.iter().any(|(s, e, ..)| at < *e && at + word.len() > *s);
+                let overlaps = mentions
+                    .iter()
+                    .any(|(s, e, ..)| at < *e && at + word.len() > *s);
                 if !overlaps {
                     if !available {
-                        return Err(format!("the prompt asks for {authenticator}, which is not available in this organization"));
+                        return Err(format!(
+                            "the prompt asks for {authenticator}, which is not available in this organization"
+                        ));
                     }
                     mentions.push((at, at + word.len(), authenticator, idp));
                 }
@@ -70,7 +103,9 @@ pub fn steps_for(prompt: &str, store: &Store) -> Result<Value, String> {
     let mut steps: Vec<Vec<(&str, &str)>> = vec![vec![(mentions[0].2, mentions[0].3)]];
     for pair in mentions.windows(2) {
         let between = &lower[pair[0].1..pair[1].0];
-        let same_step = between.split(|c: char| !c.is_alphanumeric()).any(|w| w == "or");
+        let same_step = between
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w == "or");
         let option = (pair[1].2, pair[1].3);
         match steps.last_mut() {
             Some(step) if same_step => step.push(option),
@@ -85,17 +120,35 @@ pub fn steps_for(prompt: &str, store: &Store) -> Result<Value, String> {
     Ok(json!({ "steps": steps, "script": "" }))
 }
 
-async fn generate(State(shared): State<AppState>, body: Bytes) -> ApiResult<(StatusCode, Json<types::LoginFlowGenerateResponse>)> {
+async fn generate(
+    State(shared): State<AppState>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<types::LoginFlowGenerateResponse>)> {
     let request: types::LoginFlowGenerateRequest = parse_body(&body, "login flow")?;
     let prompt = request.user_query.unwrap_or_default();
     if prompt.trim().is_empty() {
-        return Err(ApiError::bad_request("AI-10000", "`user_query` is required"));
+        return Err(ApiError::bad_request(
+            "AI-10000",
+            "`user_query` is required",
+        ));
     }
     let mut store = shared.store();
     let outcome = steps_for(&prompt, &store);
     let id = store.new_id();
-    store.login_flows.insert(id.clone(), LoginFlowJob { prompt, started: Instant::now(), outcome });
-    Ok((StatusCode::ACCEPTED, Json(types::LoginFlowGenerateResponse { operation_id: Some(id) })))
+    store.login_flows.insert(
+        id.clone(),
+        LoginFlowJob {
+            prompt,
+            started: Instant::now(),
+            outcome,
+        },
+    );
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(types::LoginFlowGenerateResponse {
+            operation_id: Some(id),
+        }),
+    ))
 }
 
 /// How many stages are done, and whether the job has finished.
@@ -107,21 +160,37 @@ fn progress(job: &LoginFlowJob, store: &Store) -> (usize, bool) {
 }
 
 fn missing(id: &str) -> ApiError {
-    ApiError::not_found("AI-10002", format!("no login flow generation with operation id {id}"))
+    ApiError::not_found(
+        "AI-10002",
+        format!("no login flow generation with operation id {id}"),
+    )
 }
 
-async fn status(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<types::LoginFlowStatusResponse>> {
+async fn status(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<types::LoginFlowStatusResponse>> {
     let store = shared.store();
     let job = store.login_flows.get(&id).ok_or_else(|| missing(&id))?;
     let (done, finished) = progress(job, &store);
-    let mut status: Map<String, Value> = STAGES.iter().enumerate().map(|(i, s)| ((*s).to_owned(), json!(i < done))).collect();
+    let mut status: Map<String, Value> = STAGES
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((*s).to_owned(), json!(i < done)))
+        .collect();
     if finished && job.outcome.is_err() {
         status.insert("failed".into(), json!(true));
     }
-    Ok(Json(types::LoginFlowStatusResponse { operation_id: Some(id), status }))
+    Ok(Json(types::LoginFlowStatusResponse {
+        operation_id: Some(id),
+        status,
+    }))
 }
 
-async fn result(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<types::LoginFlowResultResponse>> {
+async fn result(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<types::LoginFlowResultResponse>> {
     let store = shared.store();
     let job = store.login_flows.get(&id).ok_or_else(|| missing(&id))?;
     let (_, finished) = progress(job, &store);
@@ -129,9 +198,18 @@ async fn result(State(shared): State<AppState>, Path(id): Path<String>) -> ApiRe
         (_, false) => (types::StatusEnum::InProgress, Map::new()),
         (Ok(Value::Object(data)), true) => (types::StatusEnum::Completed, data.clone()),
         (Ok(_), true) => (types::StatusEnum::Completed, Map::new()),
-        (Err(reason), true) => (types::StatusEnum::Failed, Map::from_iter([("error".to_owned(), json!(reason)), ("prompt".to_owned(), json!(job.prompt))])),
+        (Err(reason), true) => (
+            types::StatusEnum::Failed,
+            Map::from_iter([
+                ("error".to_owned(), json!(reason)),
+                ("prompt".to_owned(), json!(job.prompt)),
+            ]),
+        ),
     };
-    Ok(Json(types::LoginFlowResultResponse { status: Some(status), data }))
+    Ok(Json(types::LoginFlowResultResponse {
+        status: Some(status),
+        data,
+    }))
 }
 
 #[cfg(test)]
@@ -150,19 +228,38 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| s["options"].as_array().unwrap().iter().map(|o| o["authenticator"].as_str().unwrap().to_owned()).collect())
+            .map(|s| {
+                s["options"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o["authenticator"].as_str().unwrap().to_owned())
+                    .collect()
+            })
             .collect()
     }
 
     #[test]
     fn two_factors_become_two_steps() {
-        assert_eq!(shape("Username and password as first factor and Email OTP as second factor"), [["BasicAuthenticator"], ["email-otp-authenticator"]]);
-        assert_eq!(shape("username and password, then email OTP"), [["BasicAuthenticator"], ["email-otp-authenticator"]]);
+        assert_eq!(
+            shape("Username and password as first factor and Email OTP as second factor"),
+            [["BasicAuthenticator"], ["email-otp-authenticator"]]
+        );
+        assert_eq!(
+            shape("username and password, then email OTP"),
+            [["BasicAuthenticator"], ["email-otp-authenticator"]]
+        );
     }
 
     #[test]
     fn alternatives_share_a_step() {
-        assert_eq!(shape("Google or username and password, then TOTP"), [vec!["GoogleOIDCAuthenticator", "BasicAuthenticator"], vec!["totp"]]);
+        assert_eq!(
+            shape("Google or username and password, then TOTP"),
+            [
+                vec!["GoogleOIDCAuthenticator", "BasicAuthenticator"],
+                vec!["totp"]
+            ]
+        );
     }
 
     #[test]

@@ -28,7 +28,9 @@ use serde::de::DeserializeOwned;
 
 pub use error::ApiError;
 pub use faults::FaultPlan;
-pub use seed::{GOOGLE_IDP, LOCAL_AUTHENTICATORS, LOCAL_DIALECT, OIDC_DIALECT, SANDBOX_CLIENT_NAME};
+pub use seed::{
+    GOOGLE_IDP, LOCAL_AUTHENTICATORS, LOCAL_DIALECT, OIDC_DIALECT, SANDBOX_CLIENT_NAME,
+};
 
 /// How to build the sandbox's organization.
 #[derive(Debug, Clone)]
@@ -66,7 +68,10 @@ pub struct Credentials {
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("client_id", &self.client_id).field("client_secret", &"<redacted>").finish()
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
     }
 }
 
@@ -80,7 +85,9 @@ impl Shared {
     fn store(&self) -> MutexGuard<'_, store::Store> {
         // A handler that panicked cannot have left the store half-written: each takes the
         // lock only to read or to apply an already-validated change.
-        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// `http://127.0.0.1:PORT/t/<org>`.
@@ -125,15 +132,34 @@ impl Sandbox {
             client_secret: client.client_secret,
             scopes: client.allowed_scopes.into_iter().collect(),
         };
-        let shared = Arc::new(Shared { store: Mutex::new(store), faults: faults::Faults::new(config.faults, config.seed), base_url: base_url.clone() });
+        let shared = Arc::new(Shared {
+            store: Mutex::new(store),
+            faults: faults::Faults::new(config.faults, config.seed),
+            base_url: base_url.clone(),
+        });
         let app = router(shared);
-        let serve = async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await };
-        Ok((Self { base_url, credentials, addr }, serve))
+        let serve = async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        };
+        Ok((
+            Self {
+                base_url,
+                credentials,
+                addr,
+            },
+            serve,
+        ))
     }
 }
 
 /// Serves the sandbox on `listener` until `shutdown` resolves.
-pub async fn run(listener: tokio::net::TcpListener, config: SandboxConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    config: SandboxConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (_, serve) = Sandbox::serve(listener, config, shutdown)?;
     serve.await
 }
@@ -148,24 +174,40 @@ fn router(shared: AppState) -> Router {
     let apis = Router::new()
         .nest("/api/server/v1", server_v1)
         .nest("/scim2", scim2)
-        .route_layer(axum::middleware::from_fn_with_state(shared.clone(), auth::require_scopes));
+        .route_layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            auth::require_scopes,
+        ));
     let tenant = Router::new()
         .merge(apis)
         .route("/oauth2/token", post(token::issue))
-        .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::inject));
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            faults::inject,
+        ));
     let org = shared.store().org.clone();
     Router::new()
         .nest(&format!("/t/{org}"), tenant)
-        .route("/sandbox/faults", post(faults::configure).delete(faults::clear))
+        .route(
+            "/sandbox/faults",
+            post(faults::configure).delete(faults::clear),
+        )
         .route("/sandbox/clients", post(token::add_client))
         .route("/sandbox/tokens/expire", post(token::expire_all))
         .route("/sandbox/users/{id}", get(users::credential_state))
         .route("/sandbox/health", get(|| async { "ok" }))
-        .fallback(|| async { ApiError::not_found("SANDBOX-NOROUTE", "the sandbox serves no such path") })
+        .fallback(|| async {
+            ApiError::not_found("SANDBOX-NOROUTE", "the sandbox serves no such path")
+        })
         .with_state(shared)
 }
 
 /// Parses a request body with a generated model; a body that does not fit is a 400, never a panic.
 fn parse_body<T: DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request("SANDBOX-BODY", format!("the {what} body does not fit the schema: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(
+            "SANDBOX-BODY",
+            format!("the {what} body does not fit the schema: {e}"),
+        )
+    })
 }

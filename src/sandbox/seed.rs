@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 
 use super::store::{ApiResource, App, AuthorizedApi, Dialect, Store, TokenClient};
-use crate::api::{api_resources, applications, authenticators, claims, identity_providers, oidc_scopes};
+use crate::api::{
+    api_resources, applications, authenticators, claims, identity_providers, oidc_scopes,
+};
 use crate::upstream::all_operations;
 
 pub use crate::wso2::{LOCAL_DIALECT, OIDC_DIALECT};
@@ -16,14 +18,34 @@ const CLAIMS: [(&str, &str, &str); 18] = [
     ("http://wso2.org/claims/username", "Username", "username"),
     ("http://wso2.org/claims/userid", "User ID", "sub"),
     ("http://wso2.org/claims/emailaddress", "Email", "email"),
-    ("http://wso2.org/claims/emailVerified", "Email Verified", "email_verified"),
-    ("http://wso2.org/claims/givenname", "First Name", "given_name"),
-    ("http://wso2.org/claims/lastname", "Last Name", "family_name"),
-    ("http://wso2.org/claims/middleName", "Middle Name", "middle_name"),
+    (
+        "http://wso2.org/claims/emailVerified",
+        "Email Verified",
+        "email_verified",
+    ),
+    (
+        "http://wso2.org/claims/givenname",
+        "First Name",
+        "given_name",
+    ),
+    (
+        "http://wso2.org/claims/lastname",
+        "Last Name",
+        "family_name",
+    ),
+    (
+        "http://wso2.org/claims/middleName",
+        "Middle Name",
+        "middle_name",
+    ),
     ("http://wso2.org/claims/fullname", "Full Name", "name"),
     ("http://wso2.org/claims/nickname", "Nick Name", "nickname"),
     ("http://wso2.org/claims/mobile", "Mobile", "phone_number"),
-    ("http://wso2.org/claims/phoneVerified", "Phone Verified", "phone_number_verified"),
+    (
+        "http://wso2.org/claims/phoneVerified",
+        "Phone Verified",
+        "phone_number_verified",
+    ),
     ("http://wso2.org/claims/dob", "Birth Date", "birthdate"),
     ("http://wso2.org/claims/gender", "Gender", "gender"),
     ("http://wso2.org/claims/locality", "Locality", "locale"),
@@ -36,7 +58,22 @@ const CLAIMS: [(&str, &str, &str); 18] = [
 /// (scope, display name, OIDC claims).
 const OIDC_SCOPES: [(&str, &str, &[&str]); 5] = [
     ("openid", "Open ID", &["sub"]),
-    ("profile", "Profile", &["name", "given_name", "family_name", "middle_name", "nickname", "picture", "website", "gender", "birthdate", "locale"]),
+    (
+        "profile",
+        "Profile",
+        &[
+            "name",
+            "given_name",
+            "family_name",
+            "middle_name",
+            "nickname",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "locale",
+        ],
+    ),
     ("email", "Email", &["email", "email_verified"]),
     ("phone", "Phone", &["phone_number", "phone_number_verified"]),
     ("address", "Address", &["country"]),
@@ -44,7 +81,11 @@ const OIDC_SCOPES: [(&str, &str, &[&str]); 5] = [
 
 /// (authenticator name, display name, tags).
 pub const LOCAL_AUTHENTICATORS: [(&str, &str, &str); 7] = [
-    ("BasicAuthenticator", "Username & Password", "Username-Password"),
+    (
+        "BasicAuthenticator",
+        "Username & Password",
+        "Username-Password",
+    ),
     ("email-otp-authenticator", "Email OTP", "Passwordless"),
     ("sms-otp-authenticator", "SMS OTP", "MFA"),
     ("totp", "TOTP", "MFA"),
@@ -78,13 +119,22 @@ pub fn organization(store: &mut Store, extra_apps: usize) -> TokenClient {
     }
     m2m.authorized = system_apis
         .iter()
-        .map(|api| AuthorizedApi { api_id: api.id.clone(), policy: "RBAC".into(), scopes: api.scopes.iter().map(|s| s.name.clone()).collect() })
+        .map(|api| AuthorizedApi {
+            api_id: api.id.clone(),
+            policy: "RBAC".into(),
+            scopes: api.scopes.iter().map(|s| s.name.clone()).collect(),
+        })
         .collect();
     store.apps.push(m2m);
     let admin = super::users::seeded_admin(store);
     store.users.push(admin);
     for i in 1..=extra_apps {
-        let app = application(store, &format!("Seeded App {i:04}"), Some(&format!("https://app{i:04}.example.com/callback")), false);
+        let app = application(
+            store,
+            &format!("Seeded App {i:04}"),
+            Some(&format!("https://app{i:04}.example.com/callback")),
+            false,
+        );
         store.apps.push(app);
     }
     client
@@ -96,13 +146,18 @@ fn application(store: &mut Store, name: &str, redirect: Option<&str>, system_por
     let client_id = store.new_opaque(28);
     let mut oidc = applications::types::OpenIdConnectConfiguration::builder()
         .client_id(Some(client_id))
-        .grant_types(vec!["authorization_code".to_owned(), "refresh_token".to_owned()])
+        .grant_types(vec![
+            "authorization_code".to_owned(),
+            "refresh_token".to_owned(),
+        ])
         .callback_ur_ls(redirect.map(|r| vec![r.to_owned()]).unwrap_or_default())
         .public_client(redirect.is_some());
     if redirect.is_none() {
         oidc = oidc.client_secret(Some(store.new_opaque(40)));
     }
-    let model = applications::types::ApplicationModel::builder().name(name.to_owned()).description(Some(format!("{name} (seeded)")));
+    let model = applications::types::ApplicationModel::builder()
+        .name(name.to_owned())
+        .description(Some(format!("{name} (seeded)")));
     App {
         id,
         model: model.try_into().unwrap_or_else(|_| unreachable_model(name)),
@@ -113,7 +168,8 @@ fn application(store: &mut Store, name: &str, redirect: Option<&str>, system_por
 }
 
 fn unreachable_model(name: &str) -> applications::types::ApplicationModel {
-    serde_json::from_value(serde_json::json!({ "name": name })).unwrap_or_else(|_| unreachable!("a name is a valid application"))
+    serde_json::from_value(serde_json::json!({ "name": name }))
+        .unwrap_or_else(|_| unreachable!("a name is a valid application"))
 }
 
 fn claims_and_dialects(store: &mut Store) {
@@ -140,10 +196,22 @@ fn claims_and_dialects(store: &mut Store) {
             properties: Vec::new(),
         })
         .collect();
-    store.dialects.push(Dialect { id: "local".into(), uri: LOCAL_DIALECT.into(), claims: Vec::new() });
-    store.dialects.push(Dialect { id: oidc_id, uri: OIDC_DIALECT.into(), claims: oidc_claims });
+    store.dialects.push(Dialect {
+        id: "local".into(),
+        uri: LOCAL_DIALECT.into(),
+        claims: Vec::new(),
+    });
+    store.dialects.push(Dialect {
+        id: oidc_id,
+        uri: OIDC_DIALECT.into(),
+        claims: oidc_claims,
+    });
     let scim = "urn:ietf:params:scim:schemas:core:2.0:User";
-    store.dialects.push(Dialect { id: encode_id(scim), uri: scim.into(), claims: Vec::new() });
+    store.dialects.push(Dialect {
+        id: encode_id(scim),
+        uri: scim.into(),
+        claims: Vec::new(),
+    });
 }
 
 fn scopes(store: &mut Store) {
@@ -159,62 +227,99 @@ fn scopes(store: &mut Store) {
 
 fn authenticators_and_idps(store: &mut Store) {
     for (name, display, tag) in LOCAL_AUTHENTICATORS {
-        store.authenticators.push(authenticators::types::Authenticator {
-            id: Some(encode_id(name)),
-            name: Some(name.to_owned()),
-            display_name: Some(display.to_owned()),
-            is_enabled: Some(true),
-            type_: Some(authenticators::types::AuthenticatorType::Local),
-            defined_by: Some(authenticators::types::AuthenticatorDefinedBy::System),
-            tags: vec![tag.to_owned()],
-            ..Default::default()
-        });
+        store
+            .authenticators
+            .push(authenticators::types::Authenticator {
+                id: Some(encode_id(name)),
+                name: Some(name.to_owned()),
+                display_name: Some(display.to_owned()),
+                is_enabled: Some(true),
+                type_: Some(authenticators::types::AuthenticatorType::Local),
+                defined_by: Some(authenticators::types::AuthenticatorDefinedBy::System),
+                tags: vec![tag.to_owned()],
+                ..Default::default()
+            });
     }
     let idp_id = store.new_id();
-    store.authenticators.push(authenticators::types::Authenticator {
-        id: Some(idp_id.clone()),
-        name: Some(GOOGLE_IDP.to_owned()),
-        display_name: Some(GOOGLE_IDP.to_owned()),
-        is_enabled: Some(true),
-        type_: Some(authenticators::types::AuthenticatorType::Federated),
-        defined_by: Some(authenticators::types::AuthenticatorDefinedBy::User),
-        tags: vec!["Social-Login".to_owned()],
-        ..Default::default()
-    });
-    store.idps.push(identity_providers::types::IdentityProviderListItem {
-        id: Some(idp_id),
-        name: Some(GOOGLE_IDP.to_owned()),
-        description: Some("Login users with existing Google accounts.".to_owned()),
-        is_enabled: true,
-        image: Some("assets/images/logos/google.svg".to_owned()),
-        federated_authenticators: Some(identity_providers::types::FederatedAuthenticatorListResponse {
-            default_authenticator_id: Some(encode_id(GOOGLE_AUTHENTICATOR)),
-            authenticators: vec![identity_providers::types::FederatedAuthenticatorListItem {
-                authenticator_id: Some(encode_id(GOOGLE_AUTHENTICATOR)),
-                name: Some(GOOGLE_AUTHENTICATOR.to_owned()),
-                is_enabled: true,
-                ..Default::default()
-            }],
-        }),
-        ..Default::default()
-    });
+    store
+        .authenticators
+        .push(authenticators::types::Authenticator {
+            id: Some(idp_id.clone()),
+            name: Some(GOOGLE_IDP.to_owned()),
+            display_name: Some(GOOGLE_IDP.to_owned()),
+            is_enabled: Some(true),
+            type_: Some(authenticators::types::AuthenticatorType::Federated),
+            defined_by: Some(authenticators::types::AuthenticatorDefinedBy::User),
+            tags: vec!["Social-Login".to_owned()],
+            ..Default::default()
+        });
+    store
+        .idps
+        .push(identity_providers::types::IdentityProviderListItem {
+            id: Some(idp_id),
+            name: Some(GOOGLE_IDP.to_owned()),
+            description: Some("Login users with existing Google accounts.".to_owned()),
+            is_enabled: true,
+            image: Some("assets/images/logos/google.svg".to_owned()),
+            federated_authenticators: Some(
+                identity_providers::types::FederatedAuthenticatorListResponse {
+                    default_authenticator_id: Some(encode_id(GOOGLE_AUTHENTICATOR)),
+                    authenticators: vec![
+                        identity_providers::types::FederatedAuthenticatorListItem {
+                            authenticator_id: Some(encode_id(GOOGLE_AUTHENTICATOR)),
+                            name: Some(GOOGLE_AUTHENTICATOR.to_owned()),
+                            is_enabled: true,
+                            ..Default::default()
+                        },
+                    ],
+                },
+            ),
+            ..Default::default()
+        });
 }
 
 /// One SYSTEM API resource per management API, with the scopes its operations need.
 fn system_api_resources(store: &mut Store) -> Vec<ApiResource> {
     const APIS: [(&str, &str, &str); 8] = [
-        ("applications", "Application Management API", "/api/server/v1/applications"),
-        ("api_resources", "API Resource Management API", "/api/server/v1/api-resources"),
-        ("claims", "Claim Management API", "/api/server/v1/claim-dialects"),
-        ("identity_providers", "Identity Provider Management API", "/api/server/v1/identity-providers"),
-        ("authenticators", "Authenticator Management API", "/api/server/v1/authenticators"),
-        ("oidc_scopes", "OIDC Scope Management API", "/api/server/v1/oidc/scopes"),
+        (
+            "applications",
+            "Application Management API",
+            "/api/server/v1/applications",
+        ),
+        (
+            "api_resources",
+            "API Resource Management API",
+            "/api/server/v1/api-resources",
+        ),
+        (
+            "claims",
+            "Claim Management API",
+            "/api/server/v1/claim-dialects",
+        ),
+        (
+            "identity_providers",
+            "Identity Provider Management API",
+            "/api/server/v1/identity-providers",
+        ),
+        (
+            "authenticators",
+            "Authenticator Management API",
+            "/api/server/v1/authenticators",
+        ),
+        (
+            "oidc_scopes",
+            "OIDC Scope Management API",
+            "/api/server/v1/oidc/scopes",
+        ),
         ("users", "SCIM2 Users API", "/scim2/Users"),
         ("roles", "SCIM2 Roles V2 API", "/scim2/v2/Roles"),
     ];
     let mut created = Vec::new();
     for (api, name, identifier) in APIS {
-        let names: BTreeSet<&str> = all_operations().filter(|(a, ..)| *a == api).flat_map(|(.., s)| s.iter().copied()).collect();
+        let names: BTreeSet<&str> = all_operations()
+            .filter(|(a, ..)| *a == api)
+            .flat_map(|(.., s)| s.iter().copied())
+            .collect();
         let scopes = names
             .into_iter()
             .map(|scope| api_resources::types::ScopeGetModel {

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::api::{api_resources, applications, authenticators, claims, identity_providers, oidc_scopes, users};
+use crate::api::{
+    api_resources, applications, authenticators, claims, identity_providers, oidc_scopes, users,
+};
 
 /// A confidential client the token endpoint knows, with the scopes it may be granted.
 #[derive(Debug, Clone)]
@@ -120,13 +122,17 @@ impl Store {
     }
 
     pub fn new_id(&mut self) -> String {
-        uuid::Builder::from_random_bytes(self.rng.random()).into_uuid().to_string()
+        uuid::Builder::from_random_bytes(self.rng.random())
+            .into_uuid()
+            .to_string()
     }
 
     /// An opaque alphanumeric string, shaped like Asgardeo's client ids and secrets.
     pub fn new_opaque(&mut self, len: usize) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        (0..len).map(|_| ALPHABET[self.rng.random_range(0..ALPHABET.len())] as char).collect()
+        (0..len)
+            .map(|_| ALPHABET[self.rng.random_range(0..ALPHABET.len())] as char)
+            .collect()
     }
 
     pub fn app(&self, id: &str) -> Option<&App> {
@@ -138,7 +144,11 @@ impl Store {
     }
 
     pub fn next_api_seq(&self) -> u64 {
-        self.api_resources.iter().map(|a| a.seq).max().map_or(1, |s| s + 1)
+        self.api_resources
+            .iter()
+            .map(|a| a.seq)
+            .max()
+            .map_or(1, |s| s + 1)
     }
 
     pub fn api_resource(&self, id: &str) -> Option<&ApiResource> {
@@ -149,13 +159,23 @@ impl Store {
         let token = self.new_opaque(36);
         let lifetime = self.token_lifetime;
         let _ = client_id;
-        self.tokens.insert(token.clone(), IssuedToken { scopes, expires_at: Instant::now() + lifetime });
+        self.tokens.insert(
+            token.clone(),
+            IssuedToken {
+                scopes,
+                expires_at: Instant::now() + lifetime,
+            },
+        );
         (token, lifetime)
     }
 
     /// Adds a client allowed `scopes`; returns its credentials.
     pub fn add_client(&mut self, scopes: BTreeSet<String>) -> TokenClient {
-        let client = TokenClient { client_id: self.new_opaque(28), client_secret: self.new_opaque(40), allowed_scopes: scopes };
+        let client = TokenClient {
+            client_id: self.new_opaque(28),
+            client_secret: self.new_opaque(40),
+            allowed_scopes: scopes,
+        };
         self.clients.push(client.clone());
         client
     }

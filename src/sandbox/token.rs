@@ -16,7 +16,11 @@ use serde_json::json;
 use super::AppState;
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, Json(json!({ "error": error, "error_description": description }))).into_response()
+    (
+        status,
+        Json(json!({ "error": error, "error_description": description })),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -25,25 +29,58 @@ struct TokenRequest {
     scope: Option<String>,
 }
 
-pub async fn issue(State(shared): State<AppState>, headers: HeaderMap, body: bytes::Bytes) -> Response {
+pub async fn issue(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> Response {
     let Ok(form) = serde_urlencoded::from_bytes::<TokenRequest>(&body) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "the body is not a form");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the body is not a form",
+        );
     };
     if form.grant_type.as_deref() != Some("client_credentials") {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only client_credentials is supported");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only client_credentials is supported",
+        );
     }
     let Some((id, secret)) = basic_credentials(&headers) else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed: no HTTP Basic credentials");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed: no HTTP Basic credentials",
+        );
     };
     let mut store = shared.store();
-    let Some(client) = store.clients.iter().find(|c| c.client_id == id && c.client_secret == secret).cloned() else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "A valid OAuth client could not be found for client_id");
+    let Some(client) = store
+        .clients
+        .iter()
+        .find(|c| c.client_id == id && c.client_secret == secret)
+        .cloned()
+    else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "A valid OAuth client could not be found for client_id",
+        );
     };
-    let requested: BTreeSet<String> = form.scope.unwrap_or_default().split_whitespace().map(str::to_owned).collect();
+    let requested: BTreeSet<String> = form
+        .scope
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
     let granted: BTreeSet<String> = if requested.is_empty() {
         client.allowed_scopes.clone()
     } else {
-        requested.intersection(&client.allowed_scopes).cloned().collect()
+        requested
+            .intersection(&client.allowed_scopes)
+            .cloned()
+            .collect()
     };
     let scope = granted.iter().cloned().collect::<Vec<_>>().join(" ");
     let (token, lifetime) = store.issue_token(&client.client_id, granted);
@@ -54,12 +91,19 @@ pub async fn issue(State(shared): State<AppState>, headers: HeaderMap, body: byt
         "scope": scope,
     }))
     .into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     response
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Basic ")?;
+    let value = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Basic ")?;
     let decoded = String::from_utf8(STANDARD.decode(value.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
     Some((id.to_owned(), secret.to_owned()))
@@ -85,6 +129,10 @@ pub async fn add_client(State(shared): State<AppState>, body: bytes::Bytes) -> R
 /// `POST /sandbox/tokens/expire`: every issued token expires now.
 pub async fn expire_all(State(shared): State<AppState>) -> StatusCode {
     let now = std::time::Instant::now();
-    shared.store().tokens.values_mut().for_each(|t| t.expires_at = now);
+    shared
+        .store()
+        .tokens
+        .values_mut()
+        .for_each(|t| t.expires_at = now);
     StatusCode::NO_CONTENT
 }

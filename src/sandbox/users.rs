@@ -21,7 +21,9 @@ const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/Users", get(list).post(create)).route("/Users/{id}", get(read).patch(patch).delete(remove))
+    Router::new()
+        .route("/Users", get(list).post(create))
+        .route("/Users/{id}", get(read).patch(patch).delete(remove))
 }
 
 fn scim_error(status: StatusCode, scim_type: &'static str, detail: impl Into<String>) -> ApiError {
@@ -35,26 +37,54 @@ fn scim_error(status: StatusCode, scim_type: &'static str, detail: impl Into<Str
 }
 
 fn not_found(id: &str) -> ApiError {
-    scim_error(StatusCode::NOT_FOUND, "noTarget", format!("Specified resource (e.g., User) or endpoint does not exist: {id}"))
+    scim_error(
+        StatusCode::NOT_FOUND,
+        "noTarget",
+        format!("Specified resource (e.g., User) or endpoint does not exist: {id}"),
+    )
 }
 
 pub fn seeded_admin(store: &mut Store) -> User {
     let id = store.new_id();
-    let resource = resource(&id, &store.org, "DEFAULT/admin@sandbox.test", Some(("Sandbox", "Admin")), &["admin@sandbox.test"]);
-    User { resource, has_password: true, pending_invite: false }
+    let resource = resource(
+        &id,
+        &store.org,
+        "DEFAULT/admin@sandbox.test",
+        Some(("Sandbox", "Admin")),
+        &["admin@sandbox.test"],
+    );
+    User {
+        resource,
+        has_password: true,
+        pending_invite: false,
+    }
 }
 
-fn resource(id: &str, org: &str, user_name: &str, name: Option<(&str, &str)>, emails: &[&str]) -> types::UserResponseObject {
+fn resource(
+    id: &str,
+    org: &str,
+    user_name: &str,
+    name: Option<(&str, &str)>,
+    emails: &[&str],
+) -> types::UserResponseObject {
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     types::UserResponseObject {
         id: Some(id.to_owned()),
         user_name: Some(user_name.to_owned()),
         schemas: vec![USER_SCHEMA.to_owned()],
-        name: name.map(|(given, family)| types::UserResponseObjectName { given_name: Some(given.to_owned()), family_name: Some(family.to_owned()) }),
+        name: name.map(|(given, family)| types::UserResponseObjectName {
+            given_name: Some(given.to_owned()),
+            family_name: Some(family.to_owned()),
+        }),
         emails: emails
             .iter()
             .enumerate()
-            .map(|(i, e)| serde_json::Map::from_iter([("value".to_owned(), Value::from(*e)), ("primary".to_owned(), Value::from(i == 0))]))
+            .map(|(i, e)| {
+                serde_json::Map::from_iter([
+                    ("value".to_owned(), Value::from(*e)),
+                    ("primary".to_owned(), Value::from(i == 0)),
+                ])
+            })
             .collect(),
         meta: types::UserResponseObjectMeta {
             created: Some(now.clone()),
@@ -72,13 +102,28 @@ fn plain_name(name: &str) -> &str {
     name.split_once('/').map_or(name, |(_, n)| n)
 }
 
-async fn list(State(shared): State<AppState>, Query(query): Query<HashMap<String, String>>) -> ApiResult<Json<types::UserObjectListResponseObject>> {
+async fn list(
+    State(shared): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<types::UserObjectListResponseObject>> {
     let number = |key: &str, default: usize| -> ApiResult<usize> {
-        query.get(key).map_or(Ok(default), |v| v.parse().map_err(|_| scim_error(StatusCode::BAD_REQUEST, "invalidValue", format!("`{key}` must be a non-negative integer"))))
+        query.get(key).map_or(Ok(default), |v| {
+            v.parse().map_err(|_| {
+                scim_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalidValue",
+                    format!("`{key}` must be a non-negative integer"),
+                )
+            })
+        })
     };
     let start = number("startIndex", 1)?.max(1);
     let count = number("count", 100)?;
-    let filter = query.get("filter").filter(|f| !f.trim().is_empty()).map(|f| Filter::parse(f).map_err(ApiError::scim)).transpose()?;
+    let filter = query
+        .get("filter")
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| Filter::parse(f).map_err(ApiError::scim))
+        .transpose()?;
     let store = shared.store();
     let matching: Vec<&User> = store
         .users
@@ -94,7 +139,12 @@ async fn list(State(shared): State<AppState>, Query(query): Query<HashMap<String
             })
         })
         .collect();
-    let page: Vec<types::UserResponseObject> = matching.iter().skip(start - 1).take(count).map(|u| u.resource.clone()).collect();
+    let page: Vec<types::UserResponseObject> = matching
+        .iter()
+        .skip(start - 1)
+        .take(count)
+        .map(|u| u.resource.clone())
+        .collect();
     Ok(Json(types::UserObjectListResponseObject {
         total_results: Some(matching.len() as i64),
         start_index: Some(start as i64),
@@ -104,9 +154,17 @@ async fn list(State(shared): State<AppState>, Query(query): Query<HashMap<String
     }))
 }
 
-async fn read(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<types::UserResponseObject>> {
+async fn read(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<types::UserResponseObject>> {
     let store = shared.store();
-    store.users.iter().find(|u| u.resource.id.as_deref() == Some(id.as_str())).map(|u| Json(u.resource.clone())).ok_or_else(|| not_found(&id))
+    store
+        .users
+        .iter()
+        .find(|u| u.resource.id.as_deref() == Some(id.as_str()))
+        .map(|u| Json(u.resource.clone()))
+        .ok_or_else(|| not_found(&id))
 }
 
 /// Asgardeo's default policy: 8 to 64 characters with an upper-case letter, a lower-case
@@ -119,44 +177,136 @@ fn check_password(password: &str) -> ApiResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(scim_error(StatusCode::BAD_REQUEST, "invalidValue", "The password does not meet the policy: 8 to 64 characters with an upper-case letter, a lower-case letter and a digit"))
+        Err(scim_error(
+            StatusCode::BAD_REQUEST,
+            "invalidValue",
+            "The password does not meet the policy: 8 to 64 characters with an upper-case letter, a lower-case letter and a digit",
+        ))
     }
 }
 
 async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Response> {
     let request: types::UserObject = parse_body(&body, "user").map_err(ApiError::scim)?;
-    let user_name = request.user_name.clone().filter(|n| !n.trim().is_empty()).ok_or_else(|| scim_error(StatusCode::BAD_REQUEST, "invalidValue", "`userName` is required"))?;
-    let invite = request.urn_scim_wso2_schema.as_ref().and_then(|s| s.ask_password) == Some(true);
-    let emails: Vec<String> = request.emails.iter().filter_map(|e| e.get("value").and_then(Value::as_str).map(str::to_owned)).collect();
+    let user_name = request
+        .user_name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| {
+            scim_error(
+                StatusCode::BAD_REQUEST,
+                "invalidValue",
+                "`userName` is required",
+            )
+        })?;
+    let invite = request
+        .urn_scim_wso2_schema
+        .as_ref()
+        .and_then(|s| s.ask_password)
+        == Some(true);
+    let emails: Vec<String> = request
+        .emails
+        .iter()
+        .filter_map(|e| e.get("value").and_then(Value::as_str).map(str::to_owned))
+        .collect();
     match (&request.password, invite) {
-        (Some(_), true) => return Err(scim_error(StatusCode::BAD_REQUEST, "invalidValue", "send either a password or askPassword, not both")),
-        (None, false) => return Err(scim_error(StatusCode::BAD_REQUEST, "invalidValue", "a password is required unless askPassword invites the user to set one")),
-        (None, true) if emails.is_empty() => return Err(scim_error(StatusCode::BAD_REQUEST, "invalidValue", "askPassword needs an email address to send the invitation to")),
+        (Some(_), true) => {
+            return Err(scim_error(
+                StatusCode::BAD_REQUEST,
+                "invalidValue",
+                "send either a password or askPassword, not both",
+            ));
+        }
+        (None, false) => {
+            return Err(scim_error(
+                StatusCode::BAD_REQUEST,
+                "invalidValue",
+                "a password is required unless askPassword invites the user to set one",
+            ));
+        }
+        (None, true) if emails.is_empty() => {
+            return Err(scim_error(
+                StatusCode::BAD_REQUEST,
+                "invalidValue",
+                "askPassword needs an email address to send the invitation to",
+            ));
+        }
         (Some(password), false) => check_password(password)?,
         (None, true) => {}
     }
     let mut store = shared.store();
-    if store.users.iter().any(|u| u.resource.user_name.as_deref().map(plain_name).is_some_and(|n| n.eq_ignore_ascii_case(plain_name(&user_name)))) {
-        return Err(scim_error(StatusCode::CONFLICT, "uniqueness", format!("User with the name: {} already exists in the system.", plain_name(&user_name))));
+    if store.users.iter().any(|u| {
+        u.resource
+            .user_name
+            .as_deref()
+            .map(plain_name)
+            .is_some_and(|n| n.eq_ignore_ascii_case(plain_name(&user_name)))
+    }) {
+        return Err(scim_error(
+            StatusCode::CONFLICT,
+            "uniqueness",
+            format!(
+                "User with the name: {} already exists in the system.",
+                plain_name(&user_name)
+            ),
+        ));
     }
     let id = store.new_id();
-    let name = request.name.as_ref().map(|n| (n.given_name.clone().unwrap_or_default(), n.family_name.clone().unwrap_or_default()));
+    let name = request.name.as_ref().map(|n| {
+        (
+            n.given_name.clone().unwrap_or_default(),
+            n.family_name.clone().unwrap_or_default(),
+        )
+    });
     let email_refs: Vec<&str> = emails.iter().map(String::as_str).collect();
-    let created = resource(&id, &store.org.clone(), &user_name, name.as_ref().map(|(g, f)| (g.as_str(), f.as_str())), &email_refs);
-    store.users.push(User { resource: created.clone(), has_password: request.password.is_some(), pending_invite: invite });
+    let created = resource(
+        &id,
+        &store.org.clone(),
+        &user_name,
+        name.as_ref().map(|(g, f)| (g.as_str(), f.as_str())),
+        &email_refs,
+    );
+    store.users.push(User {
+        resource: created.clone(),
+        has_password: request.password.is_some(),
+        pending_invite: invite,
+    });
     let location = created.meta.location.clone().unwrap_or_default();
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(created)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(created),
+    )
+        .into_response())
 }
 
-async fn patch(State(shared): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult<Json<types::UserResponseObject>> {
+async fn patch(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<types::UserResponseObject>> {
     let _: types::PatchOpperationInput = parse_body(&body, "SCIM patch").map_err(ApiError::scim)?;
     let raw: Value = parse_body(&body, "SCIM patch").map_err(ApiError::scim)?;
     let mut store = shared.store();
-    let user = store.users.iter_mut().find(|u| u.resource.id.as_deref() == Some(id.as_str())).ok_or_else(|| not_found(&id))?;
+    let user = store
+        .users
+        .iter_mut()
+        .find(|u| u.resource.id.as_deref() == Some(id.as_str()))
+        .ok_or_else(|| not_found(&id))?;
     let mut value = serde_json::to_value(&user.resource).unwrap_or_default();
-    for op in raw.get("Operations").and_then(Value::as_array).into_iter().flatten() {
-        let kind = op.get("op").and_then(Value::as_str).unwrap_or_default().to_ascii_lowercase();
-        let Some(changes) = op.get("value").and_then(Value::as_object) else { continue };
+    for op in raw
+        .get("Operations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let kind = op
+            .get("op")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let Some(changes) = op.get("value").and_then(Value::as_object) else {
+            continue;
+        };
         for (key, change) in changes {
             if matches!(key.as_str(), "id" | "meta" | "schemas" | "password") {
                 continue;
@@ -170,11 +320,18 @@ async fn patch(State(shared): State<AppState>, Path(id): Path<String>, body: Byt
                         map.remove(key);
                     }
                 }
-                other => return Err(scim_error(StatusCode::BAD_REQUEST, "invalidSyntax", format!("unknown patch op `{other}`"))),
+                other => {
+                    return Err(scim_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalidSyntax",
+                        format!("unknown patch op `{other}`"),
+                    ));
+                }
             }
         }
     }
-    let updated: types::UserResponseObject = serde_json::from_value(value).map_err(|e| scim_error(StatusCode::BAD_REQUEST, "invalidValue", e.to_string()))?;
+    let updated: types::UserResponseObject = serde_json::from_value(value)
+        .map_err(|e| scim_error(StatusCode::BAD_REQUEST, "invalidValue", e.to_string()))?;
     user.resource = updated.clone();
     Ok(Json(updated))
 }
@@ -182,7 +339,9 @@ async fn patch(State(shared): State<AppState>, Path(id): Path<String>, body: Byt
 async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let mut store = shared.store();
     let before = store.users.len();
-    store.users.retain(|u| u.resource.id.as_deref() != Some(id.as_str()));
+    store
+        .users
+        .retain(|u| u.resource.id.as_deref() != Some(id.as_str()));
     if store.users.len() == before {
         return Err(not_found(&id));
     }
@@ -190,8 +349,17 @@ async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiRe
 }
 
 /// `GET /sandbox/users/{id}`: how the user's password was set, which SCIM does not show.
-pub async fn credential_state(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn credential_state(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let store = shared.store();
-    let user = store.users.iter().find(|u| u.resource.id.as_deref() == Some(id.as_str())).ok_or_else(|| not_found(&id))?;
-    Ok(Json(serde_json::json!({ "has_password": user.has_password, "pending_invite": user.pending_invite })))
+    let user = store
+        .users
+        .iter()
+        .find(|u| u.resource.id.as_deref() == Some(id.as_str()))
+        .ok_or_else(|| not_found(&id))?;
+    Ok(Json(
+        serde_json::json!({ "has_password": user.has_password, "pending_invite": user.pending_invite }),
+    ))
 }

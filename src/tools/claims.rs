@@ -33,16 +33,35 @@ impl AsgardeoServer {
     /// List the user attributes (local claims) of the Asgardeo organization, with each claim's
     /// URI, display name and OIDC claim name. Use the URIs or names with
     /// `update_application_claim_config`.
-    #[tool(annotations(title = "List claims", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true))]
-    async fn list_claims(&self, Parameters(NoArguments {}): Parameters<NoArguments>) -> Result<Json<ClaimList>, ToolError> {
+    #[tool(annotations(
+        title = "List claims",
+        read_only_hint = true,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
+    async fn list_claims(
+        &self,
+        Parameters(NoArguments {}): Parameters<NoArguments>,
+    ) -> Result<Json<ClaimList>, ToolError> {
         let (local, oidc) = self.claim_catalogue().await?;
         let claims: Vec<ClaimSummary> = local
             .into_iter()
             .map(|(uri, display_name)| {
-                let oidc_claim = oidc.iter().find(|(_, local)| **local == uri).map(|(name, _)| name.clone());
-                ClaimSummary { uri, display_name, oidc_claim }
+                let oidc_claim = oidc
+                    .iter()
+                    .find(|(_, local)| **local == uri)
+                    .map(|(name, _)| name.clone());
+                ClaimSummary {
+                    uri,
+                    display_name,
+                    oidc_claim,
+                }
             })
             .collect();
-        Ok(Json(ClaimList { total: claims.len(), claims }))
+        Ok(Json(ClaimList {
+            total: claims.len(),
+            claims,
+        }))
     }
 }

@@ -13,7 +13,9 @@ pub struct ToolError {
 
 impl ToolError {
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into() }
+        Self {
+            message: message.into(),
+        }
     }
 
     /// A bad argument: which one, and why.
@@ -26,12 +28,20 @@ impl ToolError {
     }
 
     /// An upstream failure, explained for `doing` ("creating application `x`").
-    pub async fn upstream<E: serde::Serialize>(doing: &str, error: progenitor_client::Error<E>, base_url: &str) -> Self {
+    pub async fn upstream<E: serde::Serialize>(
+        doing: &str,
+        error: progenitor_client::Error<E>,
+        base_url: &str,
+    ) -> Self {
         Self::explain(doing, &ApiFailure::from_error(error).await, base_url)
     }
 
     pub fn explain(doing: &str, failure: &ApiFailure, base_url: &str) -> Self {
-        let detail = if failure.detail.is_empty() { String::new() } else { format!(" The server said: {}", failure.detail.trim_end_matches('.')) + "." };
+        let detail = if failure.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" The server said: {}", failure.detail.trim_end_matches('.')) + "."
+        };
         let message = match (&failure.kind, failure.status()) {
             (_, Some(401)) if failure.token_endpoint.is_some() => format!(
                 "Authentication failed while {doing}: the token endpoint {} rejected the client credentials.{detail} Check CLIENT_ID and CLIENT_SECRET, and that BASE_URL ({base_url}) is your organization's URL (https://api.asgardeo.io/t/<org> or https://<host>/t/<tenant>).",
@@ -42,22 +52,41 @@ impl ToolError {
             ),
             (_, Some(403)) => {
                 let scopes = failure.required_scopes();
-                let needed = if scopes.is_empty() { "the required scope".to_owned() } else { format!("the scope(s) {}", scopes.join(", ")) };
+                let needed = if scopes.is_empty() {
+                    "the required scope".to_owned()
+                } else {
+                    format!("the scope(s) {}", scopes.join(", "))
+                };
                 format!(
                     "Permission denied while {doing}: the M2M application behind CLIENT_ID lacks {needed}.{detail} Authorize the application for the management API that grants {} (Console > Applications > your M2M app > API Authorization), then retry.",
-                    if scopes.is_empty() { "it".to_owned() } else { scopes.join(", ") }
+                    if scopes.is_empty() {
+                        "it".to_owned()
+                    } else {
+                        scopes.join(", ")
+                    }
                 )
             }
-            (_, Some(404)) => format!("Not found while {doing}.{detail} Check the identifier; list tools show what exists."),
-            (_, Some(409)) => format!("Conflict while {doing}: it already exists.{detail} Use a different name, or read the existing one instead."),
-            (_, Some(400)) => format!("The server rejected the request while {doing}.{detail} Correct the arguments and retry."),
+            (_, Some(404)) => format!(
+                "Not found while {doing}.{detail} Check the identifier; list tools show what exists."
+            ),
+            (_, Some(409)) => format!(
+                "Conflict while {doing}: it already exists.{detail} Use a different name, or read the existing one instead."
+            ),
+            (_, Some(400)) => format!(
+                "The server rejected the request while {doing}.{detail} Correct the arguments and retry."
+            ),
             (_, Some(429)) => format!(
                 "Rate limited while {doing}. Retry after {} seconds.{detail}",
                 failure.retry_after.map_or(30, |d| d.as_secs())
             ),
             (_, Some(status)) if status >= 500 => format!(
                 "The server failed ({status}) while {doing}.{detail} This is on the server's side; retry{}.",
-                failure.retry_after.map_or(" in a little while".to_owned(), |d| format!(" after {} seconds", d.as_secs()))
+                failure
+                    .retry_after
+                    .map_or(" in a little while".to_owned(), |d| format!(
+                        " after {} seconds",
+                        d.as_secs()
+                    ))
             ),
             (_, Some(status)) => format!("Unexpected status {status} while {doing}.{detail}"),
             (FailureKind::Timeout, _) => format!(
@@ -73,7 +102,10 @@ impl ToolError {
                 "The server's answer while {doing} did not have the documented shape: {}. Retry; if it persists, report it with the server version.",
                 failure.detail
             ),
-            (FailureKind::InvalidRequest, _) => format!("The request could not be built while {doing}: {}.", failure.detail),
+            (FailureKind::InvalidRequest, _) => format!(
+                "The request could not be built while {doing}: {}.",
+                failure.detail
+            ),
             (FailureKind::Status(_), None) => format!("Failed while {doing}.{detail}"),
         };
         Self::new(message)

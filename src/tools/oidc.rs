@@ -30,8 +30,16 @@ impl AppType {
         }
     }
 
-    pub fn from_template(template_id: Option<&str>, oidc: Option<&types::OpenIdConnectConfiguration>) -> Self {
-        for kind in [AppType::SinglePageApp, AppType::WebAppWithSsr, AppType::MobileApp, AppType::M2mApp] {
+    pub fn from_template(
+        template_id: Option<&str>,
+        oidc: Option<&types::OpenIdConnectConfiguration>,
+    ) -> Self {
+        for kind in [
+            AppType::SinglePageApp,
+            AppType::WebAppWithSsr,
+            AppType::MobileApp,
+            AppType::M2mApp,
+        ] {
             if template_id.is_some() && kind.template_id() == template_id {
                 return kind;
             }
@@ -55,7 +63,9 @@ impl AppType {
     }
 }
 
-const REGEX_META: &[char] = &['\\', '.', '+', '*', '?', '(', ')', '|', '[', ']', '{', '}', '^', '$'];
+const REGEX_META: &[char] = &[
+    '\\', '.', '+', '*', '?', '(', ')', '|', '[', ']', '{', '}', '^', '$',
+];
 
 fn escape(url: &str) -> String {
     let mut out = String::with_capacity(url.len() + 8);
@@ -74,7 +84,10 @@ pub fn encode_redirect_urls(urls: &[String]) -> Vec<String> {
     match urls {
         [] => Vec::new(),
         [one] => vec![one.clone()],
-        many => vec![format!("regexp=({})", many.iter().map(|u| escape(u)).collect::<Vec<_>>().join("|"))],
+        many => vec![format!(
+            "regexp=({})",
+            many.iter().map(|u| escape(u)).collect::<Vec<_>>().join("|")
+        )],
     }
 }
 
@@ -82,7 +95,10 @@ pub fn encode_redirect_urls(urls: &[String]) -> Vec<String> {
 pub fn decode_redirect_urls(stored: &[String]) -> Vec<String> {
     let mut urls = Vec::new();
     for entry in stored {
-        let Some(body) = entry.strip_prefix("regexp=(").and_then(|b| b.strip_suffix(')')) else {
+        let Some(body) = entry
+            .strip_prefix("regexp=(")
+            .and_then(|b| b.strip_suffix(')'))
+        else {
             urls.push(entry.clone());
             continue;
         };
@@ -112,13 +128,51 @@ pub fn origin_of(url: &str) -> Option<String> {
 }
 
 /// The full inbound OIDC configuration the console gives each application type.
-pub fn configuration_for(kind: AppType, redirect_url: Option<&str>) -> types::OpenIdConnectConfiguration {
+pub fn configuration_for(
+    kind: AppType,
+    redirect_url: Option<&str>,
+) -> types::OpenIdConnectConfiguration {
     let redirects: Vec<String> = redirect_url.map(|r| vec![r.to_owned()]).unwrap_or_default();
-    let (grants, public, pkce, origins, token_type, binding): (&[&str], bool, bool, Vec<String>, &str, &str) = match kind {
-        AppType::SinglePageApp => (&["authorization_code", "refresh_token"], true, true, redirect_url.and_then(origin_of).into_iter().collect(), "JWT", "sso-session"),
-        AppType::WebAppWithSsr => (&["authorization_code", "refresh_token"], false, false, redirect_url.and_then(origin_of).into_iter().collect(), "Default", "sso-session"),
-        AppType::MobileApp => (&["authorization_code", "refresh_token"], true, true, Vec::new(), "JWT", "sso-session"),
-        AppType::M2mApp | AppType::Other => (&["client_credentials"], false, false, Vec::new(), "JWT", "None"),
+    let (grants, public, pkce, origins, token_type, binding): (
+        &[&str],
+        bool,
+        bool,
+        Vec<String>,
+        &str,
+        &str,
+    ) = match kind {
+        AppType::SinglePageApp => (
+            &["authorization_code", "refresh_token"],
+            true,
+            true,
+            redirect_url.and_then(origin_of).into_iter().collect(),
+            "JWT",
+            "sso-session",
+        ),
+        AppType::WebAppWithSsr => (
+            &["authorization_code", "refresh_token"],
+            false,
+            false,
+            redirect_url.and_then(origin_of).into_iter().collect(),
+            "Default",
+            "sso-session",
+        ),
+        AppType::MobileApp => (
+            &["authorization_code", "refresh_token"],
+            true,
+            true,
+            Vec::new(),
+            "JWT",
+            "sso-session",
+        ),
+        AppType::M2mApp | AppType::Other => (
+            &["client_credentials"],
+            false,
+            false,
+            Vec::new(),
+            "JWT",
+            "None",
+        ),
     };
     let user_facing = kind != AppType::M2mApp;
     let builder = types::OpenIdConnectConfiguration::builder()
@@ -126,7 +180,10 @@ pub fn configuration_for(kind: AppType, redirect_url: Option<&str>) -> types::Op
         .callback_ur_ls(redirects)
         .allowed_origins(origins)
         .public_client(public)
-        .pkce(Some(types::OAuth2PkceConfiguration { mandatory: Some(pkce), support_plain_transform_algorithm: Some(false) }))
+        .pkce(Some(types::OAuth2PkceConfiguration {
+            mandatory: Some(pkce),
+            support_plain_transform_algorithm: Some(false),
+        }))
         .access_token(Some(types::AccessTokenConfiguration {
             type_: Some(token_type.to_owned()),
             user_access_token_expiry_in_seconds: user_facing.then_some(3600),
@@ -136,10 +193,19 @@ pub fn configuration_for(kind: AppType, redirect_url: Option<&str>) -> types::Op
             validate_token_binding: Some(false),
             ..Default::default()
         }))
-        .refresh_token(user_facing.then(|| types::RefreshTokenConfiguration { expiry_in_seconds: Some(86400), renew_refresh_token: Some(true), ..Default::default() }))
-        .id_token(user_facing.then(|| types::IdTokenConfiguration { expiry_in_seconds: Some(3600), ..Default::default() }));
+        .refresh_token(user_facing.then(|| types::RefreshTokenConfiguration {
+            expiry_in_seconds: Some(86400),
+            renew_refresh_token: Some(true),
+            ..Default::default()
+        }))
+        .id_token(user_facing.then(|| types::IdTokenConfiguration {
+            expiry_in_seconds: Some(3600),
+            ..Default::default()
+        }));
     // Every field above is set with a value of its own type, so the conversion cannot fail.
-    builder.try_into().unwrap_or_else(|e| unreachable!("a complete OIDC configuration: {e}"))
+    builder
+        .try_into()
+        .unwrap_or_else(|e| unreachable!("a complete OIDC configuration: {e}"))
 }
 
 #[cfg(test)]
@@ -148,16 +214,25 @@ mod tests {
 
     #[test]
     fn several_redirect_urls_round_trip_through_an_escaped_regexp() {
-        let urls = vec!["https://a.example.com/cb".to_owned(), "http://localhost:3000/x?y=1".to_owned()];
+        let urls = vec![
+            "https://a.example.com/cb".to_owned(),
+            "http://localhost:3000/x?y=1".to_owned(),
+        ];
         let stored = encode_redirect_urls(&urls);
-        assert_eq!(stored, [r"regexp=(https://a\.example\.com/cb|http://localhost:3000/x\?y=1)"]);
+        assert_eq!(
+            stored,
+            [r"regexp=(https://a\.example\.com/cb|http://localhost:3000/x\?y=1)"]
+        );
         assert_eq!(decode_redirect_urls(&stored), urls);
         assert_eq!(encode_redirect_urls(&urls[..1]), urls[..1]);
     }
 
     #[test]
     fn origins_are_scheme_and_authority() {
-        assert_eq!(origin_of("https://app.example.com:8443/callback?x=1").as_deref(), Some("https://app.example.com:8443"));
+        assert_eq!(
+            origin_of("https://app.example.com:8443/callback?x=1").as_deref(),
+            Some("https://app.example.com:8443")
+        );
         assert_eq!(origin_of("myapp://callback"), None);
     }
 

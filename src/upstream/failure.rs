@@ -54,38 +54,81 @@ impl ApiFailure {
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
                 let body = serde_json::to_value(response.into_inner()).unwrap_or_default();
-                Self::from_parts(FailureKind::Status(status), &headers, detail_of(&body), None)
+                Self::from_parts(
+                    FailureKind::Status(status),
+                    &headers,
+                    detail_of(&body),
+                    None,
+                )
             }
             Error::UnexpectedResponse(response) => {
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
                 let url = Some(response.url().to_string());
                 let text = response.text().await.unwrap_or_default();
-                let detail = serde_json::from_str(&text).map(|v| detail_of(&v)).unwrap_or_else(|_| text.chars().take(300).collect());
+                let detail = serde_json::from_str(&text)
+                    .map(|v| detail_of(&v))
+                    .unwrap_or_else(|_| text.chars().take(300).collect());
                 Self::from_parts(FailureKind::Status(status), &headers, detail, url)
             }
             Error::CommunicationError(err) | Error::ResponseBodyError(err) => {
-                let kind = if err.is_timeout() { FailureKind::Timeout } else if err.is_connect() { FailureKind::Connect } else { FailureKind::Decode };
+                let kind = if err.is_timeout() {
+                    FailureKind::Timeout
+                } else if err.is_connect() {
+                    FailureKind::Connect
+                } else {
+                    FailureKind::Decode
+                };
                 let url = err.url().map(ToString::to_string);
-                Self { kind, detail: source_chain(&err), operation: None, retry_after: None, token_endpoint: None, url }
+                Self {
+                    kind,
+                    detail: source_chain(&err),
+                    operation: None,
+                    retry_after: None,
+                    token_endpoint: None,
+                    url,
+                }
             }
-            Error::InvalidResponsePayload(_, err) => Self::bare(FailureKind::Decode, err.to_string()),
-            Error::InvalidRequest(msg) | Error::Custom(msg) => Self::bare(FailureKind::InvalidRequest, msg),
+            Error::InvalidResponsePayload(_, err) => {
+                Self::bare(FailureKind::Decode, err.to_string())
+            }
+            Error::InvalidRequest(msg) | Error::Custom(msg) => {
+                Self::bare(FailureKind::InvalidRequest, msg)
+            }
             Error::InvalidUpgrade(err) => Self::bare(FailureKind::Decode, err.to_string()),
         }
     }
 
     fn bare(kind: FailureKind, detail: String) -> Self {
-        Self { kind, detail, operation: None, retry_after: None, token_endpoint: None, url: None }
+        Self {
+            kind,
+            detail,
+            operation: None,
+            retry_after: None,
+            token_endpoint: None,
+            url: None,
+        }
     }
 
-    fn from_parts(kind: FailureKind, headers: &reqwest::header::HeaderMap, detail: String, url: Option<String>) -> Self {
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    fn from_parts(
+        kind: FailureKind,
+        headers: &reqwest::header::HeaderMap,
+        detail: String,
+        url: Option<String>,
+    ) -> Self {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         Self {
             kind,
             detail,
             operation: header(OPERATION_HEADER),
-            retry_after: header("retry-after").and_then(|v| v.trim().parse().ok()).map(Duration::from_secs),
+            retry_after: header("retry-after")
+                .and_then(|v| v.trim().parse().ok())
+                .map(Duration::from_secs),
             token_endpoint: header(TOKEN_ENDPOINT_HEADER),
             url,
         }

@@ -77,7 +77,9 @@ pub struct Upstream {
 
 impl std::fmt::Debug for Upstream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Upstream").field("base_url", &self.shared.settings.base_url).finish_non_exhaustive()
+        f.debug_struct("Upstream")
+            .field("base_url", &self.shared.settings.base_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -96,7 +98,8 @@ impl Upstream {
             .timeout(settings.request_timeout)
             .user_agent(concat!("asgardeo-mcp/", env!("CARGO_PKG_VERSION")));
         if let Some(pem) = &settings.extra_ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(SetupError::Certificate)?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(pem).map_err(SetupError::Certificate)?;
             builder = builder.tls_certs_merge(certs);
         }
         let http = builder.build().map_err(SetupError::Client)?;
@@ -106,7 +109,13 @@ impl Upstream {
             settings.client_secret.clone(),
             all_required_scopes(),
         );
-        Ok(Self { shared: Arc::new(Shared { http, settings, tokens }) })
+        Ok(Self {
+            shared: Arc::new(Shared {
+                http,
+                settings,
+                tokens,
+            }),
+        })
     }
 
     pub fn base_url(&self) -> &str {
@@ -128,8 +137,15 @@ impl Upstream {
 
     /// Sends one request with a bearer token; re-mints once on 401, waits out short 429/503s
     /// on idempotent requests. Token failures come back as the token endpoint's status.
-    async fn execute(&self, request: reqwest::Request, operation: &'static str) -> reqwest::Result<reqwest::Response> {
-        let idempotent = matches!(*request.method(), Method::GET | Method::PUT | Method::DELETE | Method::HEAD);
+    async fn execute(
+        &self,
+        request: reqwest::Request,
+        operation: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let idempotent = matches!(
+            *request.method(),
+            Method::GET | Method::PUT | Method::DELETE | Method::HEAD
+        );
         let mut reminted = false;
         let mut retries = 0;
         loop {
@@ -142,7 +158,9 @@ impl Upstream {
                 // Streaming bodies cannot be replayed; the generated clients never send one.
                 return self.send_once(request, &token, operation).await;
             };
-            attempt.headers_mut().insert(AUTHORIZATION, token.header_value());
+            attempt
+                .headers_mut()
+                .insert(AUTHORIZATION, token.header_value());
             let started = std::time::Instant::now();
             let mut response = self.shared.http.execute(attempt).await?;
             let status = response.status();
@@ -152,30 +170,46 @@ impl Upstream {
                 self.shared.tokens.invalidate(&token).await;
                 continue;
             }
-            if (status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE)
+            if (status == StatusCode::TOO_MANY_REQUESTS
+                || status == StatusCode::SERVICE_UNAVAILABLE)
                 && idempotent
                 && retries < self.shared.settings.max_retries
             {
                 let wait = retry_after(&response).unwrap_or(Duration::from_millis(200 << retries));
                 if wait <= self.shared.settings.max_retry_wait {
                     retries += 1;
-                    tracing::debug!(operation, wait_ms = wait.as_millis() as u64, "retrying after {status}");
+                    tracing::debug!(
+                        operation,
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying after {status}"
+                    );
                     tokio::time::sleep(wait).await;
                     continue;
                 }
             }
             if !status.is_success() {
-                response.headers_mut().insert(OPERATION_HEADER, HeaderValue::from_static(operation));
+                response
+                    .headers_mut()
+                    .insert(OPERATION_HEADER, HeaderValue::from_static(operation));
             }
             return Ok(response);
         }
     }
 
-    async fn send_once(&self, mut request: reqwest::Request, token: &GrantedToken, operation: &'static str) -> reqwest::Result<reqwest::Response> {
-        request.headers_mut().insert(AUTHORIZATION, token.header_value());
+    async fn send_once(
+        &self,
+        mut request: reqwest::Request,
+        token: &GrantedToken,
+        operation: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        request
+            .headers_mut()
+            .insert(AUTHORIZATION, token.header_value());
         let mut response = self.shared.http.execute(request).await?;
         if !response.status().is_success() {
-            response.headers_mut().insert(OPERATION_HEADER, HeaderValue::from_static(operation));
+            response
+                .headers_mut()
+                .insert(OPERATION_HEADER, HeaderValue::from_static(operation));
         }
         Ok(response)
     }
@@ -183,27 +217,58 @@ impl Upstream {
 
 /// `Retry-After` in seconds (WSO2 and the sandbox send seconds, not dates).
 pub fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    response.headers().get(RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
+    response
+        .headers()
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
 }
 
 /// Every (API, operation, method, scopes) the generated clients can call.
-pub fn all_operations() -> impl Iterator<Item = (&'static str, &'static str, &'static str, &'static [&'static str])> {
+pub fn all_operations() -> impl Iterator<
+    Item = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+    ),
+> {
     macro_rules! each {
         ($($m:ident),*) => { [$( (stringify!($m), api::$m::OPERATIONS) ),*] };
     }
-    each!(applications, api_resources, claims, identity_providers, authenticators, oidc_scopes, users, roles)
-        .into_iter()
-        .flat_map(|(api, ops)| ops.iter().map(move |(id, method, _, scopes)| (api, *id, *method, *scopes)))
+    each!(
+        applications,
+        api_resources,
+        claims,
+        identity_providers,
+        authenticators,
+        oidc_scopes,
+        users,
+        roles
+    )
+    .into_iter()
+    .flat_map(|(api, ops)| {
+        ops.iter()
+            .map(move |(id, method, _, scopes)| (api, *id, *method, *scopes))
+    })
 }
 
 /// The scopes of one operation, by operationId.
 pub fn operation_scopes(operation: &str) -> &'static [&'static str] {
-    all_operations().find(|(_, id, _, _)| *id == operation).map_or(&[], |(_, _, _, scopes)| scopes)
+    all_operations()
+        .find(|(_, id, _, _)| *id == operation)
+        .map_or(&[], |(_, _, _, scopes)| scopes)
 }
 
 /// The union of every operation's scopes: what the server asks the token endpoint for.
 pub fn all_required_scopes() -> Vec<String> {
-    let mut scopes: Vec<String> = all_operations().flat_map(|(_, _, _, s)| s.iter().map(|s| (*s).to_owned())).collect();
+    let mut scopes: Vec<String> = all_operations()
+        .flat_map(|(_, _, _, s)| s.iter().map(|s| (*s).to_owned()))
+        .collect();
     scopes.sort();
     scopes.dedup();
     scopes
@@ -227,4 +292,13 @@ macro_rules! client_seam {
     )*};
 }
 
-client_seam!(applications, api_resources, claims, identity_providers, authenticators, oidc_scopes, users, roles);
+client_seam!(
+    applications,
+    api_resources,
+    claims,
+    identity_providers,
+    authenticators,
+    oidc_scopes,
+    users,
+    roles
+);

@@ -24,7 +24,8 @@ pub struct GrantedToken {
 
 impl GrantedToken {
     pub fn header_value(&self) -> HeaderValue {
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.secret)).unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.secret))
+            .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
         value.set_sensitive(true);
         value
     }
@@ -36,7 +37,9 @@ impl GrantedToken {
 
 impl std::fmt::Debug for GrantedToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GrantedToken").field("scopes", &self.scopes).finish_non_exhaustive()
+        f.debug_struct("GrantedToken")
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
     }
 }
 
@@ -45,7 +48,12 @@ pub enum TokenError {
     #[error("could not reach the token endpoint: {0}")]
     Transport(reqwest::Error),
     #[error("the token endpoint {url} answered {status}: {error} {description}")]
-    Rejected { url: String, status: u16, error: String, description: String },
+    Rejected {
+        url: String,
+        status: u16,
+        error: String,
+        description: String,
+    },
     #[error("the token endpoint {url} sent a response that is not a token: {detail}")]
     Malformed { url: String, detail: String },
 }
@@ -67,7 +75,9 @@ impl TokenError {
         if let Ok(value) = HeaderValue::from_str(&url) {
             builder = builder.header(TOKEN_ENDPOINT_HEADER, value);
         }
-        let response = builder.body(body.to_string()).unwrap_or_else(|_| http::Response::new(String::new()));
+        let response = builder
+            .body(body.to_string())
+            .unwrap_or_else(|_| http::Response::new(String::new()));
         reqwest::Response::from(response)
     }
 }
@@ -99,7 +109,13 @@ pub struct TokenSource {
 
 impl TokenSource {
     pub fn new(url: String, client_id: String, client_secret: String, scopes: Vec<String>) -> Self {
-        Self { url, client_id, client_secret, scopes: scopes.join(" "), cached: Mutex::new(None) }
+        Self {
+            url,
+            client_id,
+            client_secret,
+            scopes: scopes.join(" "),
+            cached: Mutex::new(None),
+        }
     }
 
     pub fn url(&self) -> &str {
@@ -120,7 +136,10 @@ impl TokenSource {
     /// Forgets `rejected` unless another call already replaced it.
     pub async fn invalidate(&self, rejected: &GrantedToken) {
         let mut cached = self.cached.lock().await;
-        if cached.as_ref().is_some_and(|t| Arc::ptr_eq(&t.secret, &rejected.secret)) {
+        if cached
+            .as_ref()
+            .is_some_and(|t| Arc::ptr_eq(&t.secret, &rejected.secret))
+        {
             *cached = None;
         }
     }
@@ -130,7 +149,10 @@ impl TokenSource {
         let response = http
             .post(&self.url)
             .basic_auth(&self.client_id, Some(&self.client_secret))
-            .form(&[("grant_type", "client_credentials"), ("scope", self.scopes.as_str())])
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", self.scopes.as_str()),
+            ])
             .send()
             .await
             .map_err(TokenError::Transport)?;
@@ -139,16 +161,30 @@ impl TokenSource {
         tracing::debug!(url = %self.url, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "token request");
         if !status.is_success() {
             let err: OAuthError = serde_json::from_slice(&body).unwrap_or_default();
-            return Err(TokenError::Rejected { url: self.url.clone(), status: status.as_u16(), error: err.error, description: err.error_description });
+            return Err(TokenError::Rejected {
+                url: self.url.clone(),
+                status: status.as_u16(),
+                error: err.error,
+                description: err.error_description,
+            });
         }
-        let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| TokenError::Malformed { url: self.url.clone(), detail: e.to_string() })?;
+        let parsed: TokenResponse =
+            serde_json::from_slice(&body).map_err(|e| TokenError::Malformed {
+                url: self.url.clone(),
+                detail: e.to_string(),
+            })?;
         let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(3600));
         // Renew a minute early, or at half-life for short-lived tokens.
         let margin = (lifetime / 2).min(Duration::from_secs(60));
         Ok(GrantedToken {
             secret: Arc::from(parsed.access_token),
             expires_at: started + lifetime - margin,
-            scopes: parsed.scope.unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
+            scopes: parsed
+                .scope
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
         })
     }
 }

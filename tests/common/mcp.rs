@@ -13,7 +13,12 @@ pub struct McpClient {
 }
 
 impl McpClient {
-    pub async fn connect(upstream: Upstream, filter: ToolFilter, options: ServerOptions, audit: AuditLog) -> Self {
+    pub async fn connect(
+        upstream: Upstream,
+        filter: ToolFilter,
+        options: ServerOptions,
+        audit: AuditLog,
+    ) -> Self {
         let server = AsgardeoServer::new(upstream, options, &filter, audit).expect("server");
         let (server_io, client_io) = tokio::io::duplex(1 << 20);
         tokio::spawn(async move {
@@ -30,28 +35,55 @@ impl McpClient {
     }
 
     pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
-        let Value::Object(args) = arguments else { panic!("arguments must be an object") };
-        self.service.call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args)).await.expect("tools/call")
+        let Value::Object(args) = arguments else {
+            panic!("arguments must be an object")
+        };
+        self.service
+            .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args))
+            .await
+            .expect("tools/call")
     }
 
     /// The structured result of a call that must succeed.
     pub async fn ok(&self, tool: &str, arguments: Value) -> Value {
         let result = self.call(tool, arguments).await;
-        assert_ne!(result.is_error, Some(true), "{tool} failed: {}", text(&result));
-        let structured = result.structured_content.clone().unwrap_or_else(|| panic!("{tool}: no structuredContent"));
-        let from_text: Value = serde_json::from_str(&text(&result)).expect("text content is the same JSON");
-        assert_eq!(structured, from_text, "{tool}: text and structured content differ");
+        assert_ne!(
+            result.is_error,
+            Some(true),
+            "{tool} failed: {}",
+            text(&result)
+        );
+        let structured = result
+            .structured_content
+            .clone()
+            .unwrap_or_else(|| panic!("{tool}: no structuredContent"));
+        let from_text: Value =
+            serde_json::from_str(&text(&result)).expect("text content is the same JSON");
+        assert_eq!(
+            structured, from_text,
+            "{tool}: text and structured content differ"
+        );
         structured
     }
 
     /// The message of a call that must fail as a tool result.
     pub async fn err(&self, tool: &str, arguments: Value) -> String {
         let result = self.call(tool, arguments).await;
-        assert_eq!(result.is_error, Some(true), "{tool} should fail, got {}", text(&result));
+        assert_eq!(
+            result.is_error,
+            Some(true),
+            "{tool} should fail, got {}",
+            text(&result)
+        );
         text(&result)
     }
 }
 
 pub fn text(result: &CallToolResult) -> String {
-    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -15,15 +15,27 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn start(config: SandboxConfig) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (sandbox, serve) = Sandbox::serve(listener, config, async move {
             let _ = rx.await;
         })
         .expect("sandbox");
         tokio::spawn(serve);
-        let upstream = Upstream::new(fast(UpstreamSettings::new(&sandbox.base_url, &sandbox.credentials.client_id, &sandbox.credentials.client_secret))).expect("upstream");
-        Self { sandbox, upstream, http: reqwest::Client::new(), _shutdown: tx }
+        let upstream = Upstream::new(fast(UpstreamSettings::new(
+            &sandbox.base_url,
+            &sandbox.credentials.client_id,
+            &sandbox.credentials.client_secret,
+        )))
+        .expect("upstream");
+        Self {
+            sandbox,
+            upstream,
+            http: reqwest::Client::new(),
+            _shutdown: tx,
+        }
     }
 
     pub async fn default() -> Self {
@@ -36,12 +48,23 @@ impl Fixture {
     }
 
     pub async fn set_faults(&self, plan: serde_json::Value) {
-        let status = self.http.post(self.control("/sandbox/faults")).json(&plan).send().await.expect("faults").status();
+        let status = self
+            .http
+            .post(self.control("/sandbox/faults"))
+            .json(&plan)
+            .send()
+            .await
+            .expect("faults")
+            .status();
         assert!(status.is_success(), "setting faults answered {status}");
     }
 
     pub async fn clear_faults(&self) {
-        self.http.delete(self.control("/sandbox/faults")).send().await.expect("clear faults");
+        self.http
+            .delete(self.control("/sandbox/faults"))
+            .send()
+            .await
+            .expect("clear faults");
     }
 
     /// An upstream authenticating as a new client allowed exactly `scopes`.
@@ -57,8 +80,16 @@ impl Fixture {
             .await
             .expect("client json");
         let id = created["client_id"].as_str().expect("client_id").to_owned();
-        let secret = created["client_secret"].as_str().expect("client_secret").to_owned();
-        let upstream = Upstream::new(fast(UpstreamSettings::new(&self.sandbox.base_url, &id, &secret))).expect("upstream");
+        let secret = created["client_secret"]
+            .as_str()
+            .expect("client_secret")
+            .to_owned();
+        let upstream = Upstream::new(fast(UpstreamSettings::new(
+            &self.sandbox.base_url,
+            &id,
+            &secret,
+        )))
+        .expect("upstream");
         (upstream, id, secret)
     }
 }

@@ -19,6 +19,9 @@ mod tests {
         let a: Value = serde_json::from_str(r#"{"b":1,"a":{"d":2,"c":3}}"#).unwrap();
         let b: Value = serde_json::from_str(r#"{"a":{"c":3,"d":2},"b":1}"#).unwrap();
         assert_eq!(to_string(&a).unwrap(), to_string(&b).unwrap());
-        assert_eq!(to_string(&a).unwrap(), "{\n  \"a\": {\n    \"c\": 3,\n    \"d\": 2\n  },\n  \"b\": 1\n}\n");
+        assert_eq!(
+            to_string(&a).unwrap(),
+            "{\n  \"a\": {\n    \"c\": 3,\n    \"d\": 2\n  },\n  \"b\": 1\n}\n"
+        );
     }
 }

@@ -28,7 +28,9 @@ impl Source {
 }
 
 fn download(url: &str) -> Result<Vec<u8>> {
-    let mut response = ureq::get(url).call().with_context(|| format!("downloading {url}"))?;
+    let mut response = ureq::get(url)
+        .call()
+        .with_context(|| format!("downloading {url}"))?;
     response
         .body_mut()
         .with_config()
@@ -60,7 +62,9 @@ mod tests {
     #[test]
     fn sha256_mismatch_names_the_api_and_both_digests() {
         let expected = "0".repeat(64);
-        let err = verify_sha256("users", b"hello", &expected).unwrap_err().to_string();
+        let err = verify_sha256("users", b"hello", &expected)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`users`"), "{err}");
         assert!(err.contains(&expected), "{err}");
         assert!(

@@ -77,7 +77,10 @@ impl Manifest {
                 bail!("API `{}`: sha256 must be 64 hex digits", api.name);
             }
             if !api.base_path.starts_with('/') || api.base_path.ends_with('/') {
-                bail!("API `{}`: base_path must start with `/` and not end with one", api.name);
+                bail!(
+                    "API `{}`: base_path must start with `/` and not end with one",
+                    api.name
+                );
             }
         }
         Ok(())

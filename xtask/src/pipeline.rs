@@ -25,11 +25,18 @@ pub fn regenerate(manifest_path: &Path, source: &Source) -> Result<Vec<Output>> 
     let mut derived = Vec::new();
     for api in &manifest.api {
         let text = source.read(api)?;
-        let doc = derive(api, &text).with_context(|| format!("deriving API `{}` from {}", api.name, api.file))?;
-        outputs.push(Output { name: format!("{}.json", api.name), contents: canonical::to_string(&doc)? });
+        let doc = derive(api, &text)
+            .with_context(|| format!("deriving API `{}` from {}", api.name, api.file))?;
+        outputs.push(Output {
+            name: format!("{}.json", api.name),
+            contents: canonical::to_string(&doc)?,
+        });
         derived.push((api, doc));
     }
-    outputs.push(Output { name: "OPERATIONS.md".into(), contents: operations_table::render(&derived) });
+    outputs.push(Output {
+        name: "OPERATIONS.md".into(),
+        contents: operations_table::render(&derived),
+    });
     Ok(outputs)
 }
 
@@ -75,10 +82,12 @@ fn require_scopes(doc: &mut Value) -> Result<()> {
 pub fn write(dir: &Path, outputs: &[Output]) -> Result<()> {
     for output in outputs {
         let path = dir.join(&output.name);
-        std::fs::write(&path, &output.contents).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, &output.contents)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     for stale in unexpected_files(dir, outputs)? {
-        std::fs::remove_file(dir.join(&stale)).with_context(|| format!("removing stale {stale}"))?;
+        std::fs::remove_file(dir.join(&stale))
+            .with_context(|| format!("removing stale {stale}"))?;
     }
     Ok(())
 }
@@ -101,7 +110,9 @@ pub fn drift(dir: &Path, outputs: &[Output]) -> Result<Vec<String>> {
 
 fn unexpected_files(dir: &Path, outputs: &[Output]) -> Result<Vec<String>> {
     let mut stale = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(stale) };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(stale);
+    };
     for entry in entries {
         let name = entry?.file_name().to_string_lossy().into_owned();
         if name.ends_with(".json") && !outputs.iter().any(|o| o.name == name) {

@@ -9,9 +9,18 @@ use super::for_each_operation;
 pub fn drop_bodiless_errors(doc: &mut Value) {
     let components = doc.get("components").cloned().unwrap_or(Value::Null);
     for_each_operation(doc, |_, _, op| {
-        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { return };
-        let has_body = |r: &Value| resolve(r, &components).get("content").and_then(Value::as_object).is_some_and(|c| !c.is_empty());
-        let is_error = |status: &str| status.starts_with('4') || status.starts_with('5') || status == "default";
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            return;
+        };
+        let has_body = |r: &Value| {
+            resolve(r, &components)
+                .get("content")
+                .and_then(Value::as_object)
+                .is_some_and(|c| !c.is_empty())
+        };
+        let is_error = |status: &str| {
+            status.starts_with('4') || status.starts_with('5') || status == "default"
+        };
         let any_typed_error = responses.iter().any(|(s, r)| is_error(s) && has_body(r));
         if any_typed_error {
             responses.retain(|s, r| !is_error(s) || has_body(r));
@@ -49,7 +58,12 @@ mod tests {
             }}}}
         });
         drop_bodiless_errors(&mut doc);
-        let statuses: Vec<_> = doc["paths"]["/a"]["get"]["responses"].as_object().unwrap().keys().cloned().collect();
+        let statuses: Vec<_> = doc["paths"]["/a"]["get"]["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         assert_eq!(statuses, ["200", "404"]);
     }
 
@@ -59,6 +73,12 @@ mod tests {
             "204": { "description": "" }, "401": { "description": "" }, "403": { "description": "" }
         }}}}});
         drop_bodiless_errors(&mut doc);
-        assert_eq!(doc["paths"]["/a"]["delete"]["responses"].as_object().unwrap().len(), 3);
+        assert_eq!(
+            doc["paths"]["/a"]["delete"]["responses"]
+                .as_object()
+                .unwrap()
+                .len(),
+            3
+        );
     }
 }

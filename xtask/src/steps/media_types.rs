@@ -10,7 +10,10 @@ const SCIM_JSON: &str = "application/scim+json";
 
 pub fn normalize(doc: &mut Value) {
     for_each_operation(doc, |_, _, op| {
-        if let Some(content) = op.pointer_mut("/requestBody/content").and_then(Value::as_object_mut) {
+        if let Some(content) = op
+            .pointer_mut("/requestBody/content")
+            .and_then(Value::as_object_mut)
+        {
             normalize_content(content);
         }
         if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
@@ -21,7 +24,10 @@ pub fn normalize(doc: &mut Value) {
             }
         }
     });
-    if let Some(responses) = doc.pointer_mut("/components/responses").and_then(Value::as_object_mut) {
+    if let Some(responses) = doc
+        .pointer_mut("/components/responses")
+        .and_then(Value::as_object_mut)
+    {
         for response in responses.values_mut() {
             if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) {
                 normalize_content(content);
@@ -57,10 +63,21 @@ mod tests {
             }}
         }});
         normalize(&mut doc);
-        let idp = doc.pointer("/paths/~1idp/post/requestBody/content").unwrap().as_object().unwrap();
+        let idp = doc
+            .pointer("/paths/~1idp/post/requestBody/content")
+            .unwrap()
+            .as_object()
+            .unwrap();
         assert_eq!(idp.keys().collect::<Vec<_>>(), ["application/json"]);
         let users = &doc["paths"]["/Users"]["post"];
-        assert_eq!(users["requestBody"]["content"]["application/json"]["schema"]["type"], "string");
-        assert!(users["responses"]["201"]["content"].get(SCIM_JSON).is_none());
+        assert_eq!(
+            users["requestBody"]["content"]["application/json"]["schema"]["type"],
+            "string"
+        );
+        assert!(
+            users["responses"]["201"]["content"]
+                .get(SCIM_JSON)
+                .is_none()
+        );
     }
 }

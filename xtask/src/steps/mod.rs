@@ -24,7 +24,9 @@ pub fn for_each_operation(doc: &mut Value, mut f: impl FnMut(&str, &str, &mut Va
         return;
     };
     for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         for (method, op) in item.iter_mut() {
             if METHODS.contains(&method.as_str()) {
                 f(method, path, op);

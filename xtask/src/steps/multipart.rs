@@ -6,12 +6,19 @@ use serde_json::Value;
 use super::METHODS;
 
 pub fn drop_operations(doc: &mut Value) {
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
     for item in paths.values_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         item.retain(|method, op| !(METHODS.contains(&method.as_str()) && is_multipart(op)));
     }
-    paths.retain(|_, item| item.as_object().is_some_and(|i| i.keys().any(|k| METHODS.contains(&k.as_str()))));
+    paths.retain(|_, item| {
+        item.as_object()
+            .is_some_and(|i| i.keys().any(|k| METHODS.contains(&k.as_str())))
+    });
 }
 
 fn is_multipart(op: &Value) -> bool {

@@ -22,16 +22,25 @@ pub fn apply(doc: &mut Value, names: &BTreeMap<String, String>) -> Result<()> {
         }
         match op.get("operationId").and_then(Value::as_str) {
             None => problems.push(format!("{key} has no operationId")),
-            Some(id) if !is_identifier(id) => problems.push(format!("{key}: operationId `{id}` is not an identifier")),
-            Some(id) if !used.insert(id.to_owned()) => problems.push(format!("{key}: operationId `{id}` is used twice")),
+            Some(id) if !is_identifier(id) => {
+                problems.push(format!("{key}: operationId `{id}` is not an identifier"))
+            }
+            Some(id) if !used.insert(id.to_owned()) => {
+                problems.push(format!("{key}: operationId `{id}` is used twice"))
+            }
             Some(_) => {}
         }
     });
     for key in unmatched {
-        problems.push(format!("the manifest names `{key}`, which the document does not have"));
+        problems.push(format!(
+            "the manifest names `{key}`, which the document does not have"
+        ));
     }
     if !problems.is_empty() {
-        bail!("operation naming: add or fix entries in the API's [api.names] table:\n  {}", problems.join("\n  "));
+        bail!(
+            "operation naming: add or fix entries in the API's [api.names] table:\n  {}",
+            problems.join("\n  ")
+        );
     }
     Ok(())
 }
@@ -64,8 +73,14 @@ mod tests {
         ]);
         apply(&mut d, &names).unwrap();
         assert_eq!(d["paths"]["/Users"]["get"]["operationId"], "listUsers");
-        assert_eq!(d["paths"]["/Users/{id}"]["get"]["operationId"], "getUserById");
-        assert_eq!(d["paths"]["/Users/{id}"]["delete"]["operationId"], "deleteUser");
+        assert_eq!(
+            d["paths"]["/Users/{id}"]["get"]["operationId"],
+            "getUserById"
+        );
+        assert_eq!(
+            d["paths"]["/Users/{id}"]["delete"]["operationId"],
+            "deleteUser"
+        );
     }
 
     #[test]
@@ -73,8 +88,14 @@ mod tests {
         let mut d = doc();
         let names = BTreeMap::from([("GET /Gone".to_owned(), "gone".to_owned())]);
         let err = apply(&mut d, &names).unwrap_err().to_string();
-        assert!(err.contains("DELETE /Users/{id} has no operationId"), "{err}");
-        assert!(err.contains("`getUser by id` is not an identifier"), "{err}");
+        assert!(
+            err.contains("DELETE /Users/{id} has no operationId"),
+            "{err}"
+        );
+        assert!(
+            err.contains("`getUser by id` is not an identifier"),
+            "{err}"
+        );
         assert!(err.contains("GET /Gone"), "{err}");
     }
 }

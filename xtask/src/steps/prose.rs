@@ -7,9 +7,25 @@ use serde_json::{Map, Value};
 
 use super::scopes;
 
-const PROSE: [&str; 6] = ["description", "summary", "title", "example", "examples", "externalDocs"];
-const NAME_MAPS: [&str; 9] =
-    ["properties", "paths", "schemas", "parameters", "requestBodies", "content", "headers", "variables", "responses"];
+const PROSE: [&str; 6] = [
+    "description",
+    "summary",
+    "title",
+    "example",
+    "examples",
+    "externalDocs",
+];
+const NAME_MAPS: [&str; 9] = [
+    "properties",
+    "paths",
+    "schemas",
+    "parameters",
+    "requestBodies",
+    "content",
+    "headers",
+    "variables",
+    "responses",
+];
 
 pub fn drop_prose(doc: &mut Value) {
     walk(doc, false);
@@ -26,12 +42,14 @@ fn walk(value: &mut Value, is_name_map: bool) {
                 map.retain(|k, _| !is_prose(k));
             }
             for (key, child) in map.iter_mut() {
-                let child_is_name_map = !is_name_map && NAME_MAPS.contains(&key.as_str()) && child.is_object();
+                let child_is_name_map =
+                    !is_name_map && NAME_MAPS.contains(&key.as_str()) && child.is_object();
                 walk(child, child_is_name_map);
-                if !is_name_map && key == "responses" {
-                    if let Some(responses) = child.as_object_mut() {
-                        responses.values_mut().for_each(empty_description);
-                    }
+                if !is_name_map
+                    && key == "responses"
+                    && let Some(responses) = child.as_object_mut()
+                {
+                    responses.values_mut().for_each(empty_description);
                 }
             }
         }
@@ -80,7 +98,12 @@ fn scan(map: &Map<String, Value>, is_name_map: bool, at: &str, found: &mut Vec<S
         if !is_name_map && is_prose(key) && !empty {
             found.push(here.clone());
         }
-        find(child, !is_name_map && NAME_MAPS.contains(&key.as_str()) && child.is_object(), &here, found);
+        find(
+            child,
+            !is_name_map && NAME_MAPS.contains(&key.as_str()) && child.is_object(),
+            &here,
+            found,
+        );
     }
 }
 
@@ -107,7 +130,10 @@ mod tests {
         drop_prose(&mut doc);
         assert_eq!(remaining_prose(&doc), Vec::<String>::new());
         assert_eq!(doc["info"], json!({ "version": "v1" }));
-        assert_eq!(doc["components"]["schemas"]["App"], json!({ "properties": { "description": { "type": "string" } } }));
+        assert_eq!(
+            doc["components"]["schemas"]["App"],
+            json!({ "properties": { "description": { "type": "string" } } })
+        );
         let get = &doc["paths"]["/a"]["get"];
         assert_eq!(get["x-scopes"], json!(["internal_x"]));
         assert_eq!(get["responses"]["200"]["description"], "");

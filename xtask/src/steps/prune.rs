@@ -11,14 +11,21 @@ use super::METHODS;
 pub fn keep_operations(doc: &mut Value, keep: &[String]) -> Result<()> {
     let wanted: BTreeSet<&str> = keep.iter().map(String::as_str).collect();
     let mut found = BTreeSet::new();
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { bail!("document has no paths") };
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        bail!("document has no paths")
+    };
     for item in paths.values_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         item.retain(|key, op| {
             if !METHODS.contains(&key.as_str()) {
                 return key == "parameters";
             }
-            let id = op.get("operationId").and_then(Value::as_str).unwrap_or_default();
+            let id = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let kept = wanted.contains(id);
             if kept {
                 found.insert(id.to_owned());
@@ -26,7 +33,10 @@ pub fn keep_operations(doc: &mut Value, keep: &[String]) -> Result<()> {
             kept
         });
     }
-    paths.retain(|_, item| item.as_object().is_some_and(|i| i.keys().any(|k| METHODS.contains(&k.as_str()))));
+    paths.retain(|_, item| {
+        item.as_object()
+            .is_some_and(|i| i.keys().any(|k| METHODS.contains(&k.as_str())))
+    });
     let missing: Vec<_> = wanted.iter().filter(|id| !found.contains(**id)).collect();
     if !missing.is_empty() {
         bail!("the manifest keeps operations the document does not have: {missing:?}");
@@ -54,19 +64,23 @@ fn prune_components(doc: &mut Value) {
             collect_refs(target, &mut frontier);
         }
     }
-    let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) else { return };
+    let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) else {
+        return;
+    };
     components.remove("securitySchemes");
     components.remove("examples");
     for (kind, entries) in components.iter_mut() {
         if let Some(entries) = entries.as_object_mut() {
-            entries.retain(|name, _| reached.contains(&format!("#/components/{kind}/{}", escape(name))));
+            entries.retain(|name, _| {
+                reached.contains(&format!("#/components/{kind}/{}", escape(name)))
+            });
         }
     }
     components.retain(|_, entries| entries.as_object().is_some_and(|e| !e.is_empty()));
-    if components.is_empty() {
-        if let Some(root) = doc.as_object_mut() {
-            root.remove("components");
-        }
+    if components.is_empty()
+        && let Some(root) = doc.as_object_mut()
+    {
+        root.remove("components");
     }
 }
 
@@ -90,7 +104,13 @@ fn collect_refs(value: &Value, out: &mut Vec<String>) {
 /// Sorted list of the component names a document defines, for tests and reports.
 #[cfg(test)]
 fn names(doc: &Value, kind: &str) -> Vec<String> {
-    doc.pointer(&format!("/components/{kind}")).and_then(Value::as_object).map(serde_json::Map::keys).into_iter().flatten().cloned().collect()
+    doc.pointer(&format!("/components/{kind}"))
+        .and_then(Value::as_object)
+        .map(serde_json::Map::keys)
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -123,12 +143,17 @@ mod tests {
         assert!(d["paths"].get("/b").is_none());
         assert_eq!(names(&d, "schemas"), ["A", "C", "D"]);
         assert!(d.get("servers").is_none());
-        assert!(d["components"].get("securitySchemes").is_none() && d["components"].get("parameters").is_none());
+        assert!(
+            d["components"].get("securitySchemes").is_none()
+                && d["components"].get("parameters").is_none()
+        );
     }
 
     #[test]
     fn an_unknown_operation_is_an_error() {
-        let err = keep_operations(&mut doc(), &["nope".to_owned()]).unwrap_err().to_string();
+        let err = keep_operations(&mut doc(), &["nope".to_owned()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("nope"), "{err}");
     }
 }

@@ -10,13 +10,21 @@ use crate::manifest::{Relaxation, RelaxedKeyword};
 pub fn apply(doc: &mut Value, relaxations: &[Relaxation]) -> Result<()> {
     for relax in relaxations {
         let Some(target) = doc.pointer_mut(&relax.at).and_then(Value::as_object_mut) else {
-            bail!("relaxation at {} ({}): nothing there", relax.at, relax.reason);
+            bail!(
+                "relaxation at {} ({}): nothing there",
+                relax.at,
+                relax.reason
+            );
         };
         let applied = match relax.drop {
             RelaxedKeyword::Enum => target.remove("enum").is_some(),
             RelaxedKeyword::Required => target.remove("required").is_some(),
             RelaxedKeyword::Success => {
-                let success: Vec<String> = target.keys().filter(|k| k.starts_with('2') && k.len() == 3 && k != &"2XX").cloned().collect();
+                let success: Vec<String> = target
+                    .keys()
+                    .filter(|k| k.starts_with('2') && k.len() == 3 && k != &"2XX")
+                    .cloned()
+                    .collect();
                 match success.as_slice() {
                     [only] => {
                         let response = target.remove(only).unwrap_or_default();
@@ -28,7 +36,12 @@ pub fn apply(doc: &mut Value, relaxations: &[Relaxation]) -> Result<()> {
             }
         };
         if !applied {
-            bail!("relaxation at {} ({}): `{:?}` does not apply there", relax.at, relax.reason, relax.drop);
+            bail!(
+                "relaxation at {} ({}): `{:?}` does not apply there",
+                relax.at,
+                relax.reason,
+                relax.drop
+            );
         }
     }
     Ok(())
@@ -40,31 +53,64 @@ mod tests {
     use serde_json::json;
 
     fn relax(at: &str, drop: RelaxedKeyword) -> Relaxation {
-        Relaxation { at: at.into(), drop, reason: "live server".into() }
+        Relaxation {
+            at: at.into(),
+            drop,
+            reason: "live server".into(),
+        }
     }
 
     #[test]
     fn drops_enum_and_required_where_listed() {
         let mut doc = json!({ "components": { "schemas": { "App": {
             "required": ["id"], "properties": { "access": { "type": "string", "enum": ["READ"] } } } } } });
-        apply(&mut doc, &[
-            relax("/components/schemas/App/properties/access", RelaxedKeyword::Enum),
-            relax("/components/schemas/App", RelaxedKeyword::Required),
-        ]).unwrap();
-        assert_eq!(doc, json!({ "components": { "schemas": { "App": { "properties": { "access": { "type": "string" } } } } } }));
+        apply(
+            &mut doc,
+            &[
+                relax(
+                    "/components/schemas/App/properties/access",
+                    RelaxedKeyword::Enum,
+                ),
+                relax("/components/schemas/App", RelaxedKeyword::Required),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            doc,
+            json!({ "components": { "schemas": { "App": { "properties": { "access": { "type": "string" } } } } } })
+        );
     }
 
     #[test]
     fn success_accepts_any_2xx() {
         let mut doc = json!({ "paths": { "/a": { "post": { "responses": { "200": { "description": "" }, "409": {} } } } } });
-        apply(&mut doc, &[relax("/paths/~1a/post/responses", RelaxedKeyword::Success)]).unwrap();
-        assert_eq!(doc["paths"]["/a"]["post"]["responses"], json!({ "2XX": { "description": "" }, "409": {} }));
+        apply(
+            &mut doc,
+            &[relax("/paths/~1a/post/responses", RelaxedKeyword::Success)],
+        )
+        .unwrap();
+        assert_eq!(
+            doc["paths"]["/a"]["post"]["responses"],
+            json!({ "2XX": { "description": "" }, "409": {} })
+        );
     }
 
     #[test]
     fn a_stale_relaxation_is_an_error() {
         let mut doc = json!({ "components": { "schemas": { "App": {} } } });
-        assert!(apply(&mut doc, &[relax("/components/schemas/App", RelaxedKeyword::Enum)]).is_err());
-        assert!(apply(&mut doc, &[relax("/components/schemas/Gone", RelaxedKeyword::Enum)]).is_err());
+        assert!(
+            apply(
+                &mut doc,
+                &[relax("/components/schemas/App", RelaxedKeyword::Enum)]
+            )
+            .is_err()
+        );
+        assert!(
+            apply(
+                &mut doc,
+                &[relax("/components/schemas/Gone", RelaxedKeyword::Enum)]
+            )
+            .is_err()
+        );
     }
 }

@@ -12,7 +12,11 @@ pub const KEY: &str = "x-scopes";
 
 pub fn extract(doc: &mut Value, overrides: &BTreeMap<String, Vec<String>>) {
     for_each_operation(doc, |_, _, op| {
-        let id = op.get("operationId").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let id = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         let scopes: BTreeSet<String> = match overrides.get(&id) {
             Some(list) => list.iter().cloned().collect(),
             None => ["description", "summary"]
@@ -45,9 +49,13 @@ mod tests {
             "get": { "operationId": "list", "description": "List. <b>Scope(Permission) required:</b> `internal_app_view`\n* internal_app_view" },
             "post": { "operationId": "add", "description": "no scope named here" }
         }}});
-        let overrides = BTreeMap::from([("add".to_owned(), vec!["internal_app_create".to_owned()])]);
+        let overrides =
+            BTreeMap::from([("add".to_owned(), vec!["internal_app_create".to_owned()])]);
         extract(&mut doc, &overrides);
         assert_eq!(doc["paths"]["/a"]["get"][KEY], json!(["internal_app_view"]));
-        assert_eq!(doc["paths"]["/a"]["post"][KEY], json!(["internal_app_create"]));
+        assert_eq!(
+            doc["paths"]["/a"]["post"][KEY],
+            json!(["internal_app_create"])
+        );
     }
 }

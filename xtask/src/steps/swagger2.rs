@@ -12,7 +12,9 @@ pub fn is_swagger2(doc: &Value) -> bool {
 }
 
 pub fn convert(doc: Value) -> Result<Value> {
-    let Value::Object(mut src) = doc else { bail!("document is not an object") };
+    let Value::Object(mut src) = doc else {
+        bail!("document is not an object")
+    };
     let global_consumes = media_list(src.get("consumes"));
     let global_produces = media_list(src.get("produces"));
 
@@ -39,8 +41,10 @@ pub fn convert(doc: Value) -> Result<Value> {
         }
     }
     if let Some(Value::Object(responses)) = src.remove("responses") {
-        let converted =
-            responses.into_iter().map(|(k, r)| (k, response(r, &global_produces))).collect();
+        let converted = responses
+            .into_iter()
+            .map(|(k, r)| (k, response(r, &global_produces)))
+            .collect();
         components.insert("responses".into(), Value::Object(converted));
     }
 
@@ -75,14 +79,25 @@ pub fn convert(doc: Value) -> Result<Value> {
 fn media_list(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn operation(op: Value, consumes: &[String], produces: &[String]) -> Result<Value> {
-    let Value::Object(mut op) = op else { bail!("operation is not an object") };
-    let consumes = op.remove("consumes").map_or_else(|| consumes.to_vec(), |v| media_list(Some(&v)));
-    let produces = op.remove("produces").map_or_else(|| produces.to_vec(), |v| media_list(Some(&v)));
+    let Value::Object(mut op) = op else {
+        bail!("operation is not an object")
+    };
+    let consumes = op
+        .remove("consumes")
+        .map_or_else(|| consumes.to_vec(), |v| media_list(Some(&v)));
+    let produces = op
+        .remove("produces")
+        .map_or_else(|| produces.to_vec(), |v| media_list(Some(&v)));
 
     let mut params = Vec::new();
     let mut body = Vec::new();
@@ -92,7 +107,11 @@ fn operation(op: Value, consumes: &[String], produces: &[String]) -> Result<Valu
             match param.get("in").and_then(Value::as_str) {
                 Some("body") => body.push(param),
                 Some("formData") => form.push(param),
-                _ => params.push(if param.get("$ref").is_some() { param } else { parameter(param) }),
+                _ => params.push(if param.get("$ref").is_some() {
+                    param
+                } else {
+                    parameter(param)
+                }),
             }
         }
     }
@@ -105,7 +124,10 @@ fn operation(op: Value, consumes: &[String], produces: &[String]) -> Result<Valu
         op.insert("requestBody".into(), form_body(&form, &consumes));
     }
     if let Some(Value::Object(responses)) = op.remove("responses") {
-        let converted = responses.into_iter().map(|(k, r)| (k, response(r, &produces))).collect();
+        let converted = responses
+            .into_iter()
+            .map(|(k, r)| (k, response(r, &produces)))
+            .collect();
         op.insert("responses".into(), Value::Object(converted));
     }
     Ok(Value::Object(op))
@@ -113,9 +135,13 @@ fn operation(op: Value, consumes: &[String], produces: &[String]) -> Result<Valu
 
 /// A non-body parameter: the type keywords move into `schema`.
 fn parameter(param: Value) -> Value {
-    let Value::Object(mut param) = param else { return param };
+    let Value::Object(mut param) = param else {
+        return param;
+    };
     let mut schema = Map::new();
-    for key in ["type", "format", "items", "enum", "default", "minimum", "maximum", "pattern"] {
+    for key in [
+        "type", "format", "items", "enum", "default", "minimum", "maximum", "pattern",
+    ] {
         if let Some(v) = param.remove(key) {
             schema.insert(key.into(), v);
         }
@@ -131,9 +157,15 @@ fn parameter(param: Value) -> Value {
 fn request_body(body: &[Value], consumes: &[String]) -> Value {
     let param = &body[0];
     let schema = param.get("schema").cloned().unwrap_or_else(|| json!({}));
-    let media = if consumes.is_empty() { vec!["application/json".to_owned()] } else { consumes.to_vec() };
-    let content: Map<String, Value> =
-        media.into_iter().map(|m| (m, json!({ "schema": schema.clone() }))).collect();
+    let media = if consumes.is_empty() {
+        vec!["application/json".to_owned()]
+    } else {
+        consumes.to_vec()
+    };
+    let content: Map<String, Value> = media
+        .into_iter()
+        .map(|m| (m, json!({ "schema": schema.clone() })))
+        .collect();
     let mut out = json!({ "content": content });
     if param.get("required").and_then(Value::as_bool) == Some(true) {
         out["required"] = json!(true);
@@ -148,8 +180,13 @@ fn form_body(form: &[Value], consumes: &[String]) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for param in form {
-        let Some(name) = param.get("name").and_then(Value::as_str) else { continue };
-        let mut schema = parameter(param.clone()).get("schema").cloned().unwrap_or_else(|| json!({}));
+        let Some(name) = param.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let mut schema = parameter(param.clone())
+            .get("schema")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         if schema.get("type").and_then(Value::as_str) == Some("file") {
             schema = json!({ "type": "string", "format": "binary" });
         }
@@ -158,7 +195,10 @@ fn form_body(form: &[Value], consumes: &[String]) -> Value {
             required.push(json!(name));
         }
     }
-    let media = consumes.first().cloned().unwrap_or_else(|| "multipart/form-data".to_owned());
+    let media = consumes
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "multipart/form-data".to_owned());
     let mut schema = json!({ "type": "object", "properties": properties });
     if !required.is_empty() {
         schema["required"] = Value::Array(required);
@@ -167,15 +207,23 @@ fn form_body(form: &[Value], consumes: &[String]) -> Value {
 }
 
 fn response(resp: Value, produces: &[String]) -> Value {
-    let Value::Object(mut resp) = resp else { return resp };
+    let Value::Object(mut resp) = resp else {
+        return resp;
+    };
     if resp.contains_key("$ref") {
         return Value::Object(resp);
     }
     resp.remove("examples");
     if let Some(schema) = resp.remove("schema") {
-        let media = if produces.is_empty() { vec!["application/json".to_owned()] } else { produces.to_vec() };
-        let content: Map<String, Value> =
-            media.into_iter().map(|m| (m, json!({ "schema": schema.clone() }))).collect();
+        let media = if produces.is_empty() {
+            vec!["application/json".to_owned()]
+        } else {
+            produces.to_vec()
+        };
+        let content: Map<String, Value> = media
+            .into_iter()
+            .map(|m| (m, json!({ "schema": schema.clone() })))
+            .collect();
         resp.insert("content".into(), Value::Object(content));
     }
     if !resp.contains_key("description") {
@@ -255,14 +303,23 @@ mod tests {
         assert_eq!(doc["openapi"], "3.0.3");
         assert!(doc.get("swagger").is_none() && doc.get("definitions").is_none());
         assert_eq!(doc["components"]["schemas"]["Claim"]["type"], "object");
-        assert_eq!(doc["components"]["parameters"]["limit"]["schema"]["format"], "int32");
+        assert_eq!(
+            doc["components"]["parameters"]["limit"]["schema"]["format"],
+            "int32"
+        );
         let list = &doc["paths"]["/claims"]["get"];
-        assert_eq!(list["parameters"][0]["$ref"], "#/components/parameters/limit");
+        assert_eq!(
+            list["parameters"][0]["$ref"],
+            "#/components/parameters/limit"
+        );
         assert_eq!(
             list["responses"]["200"]["content"]["application/json"]["schema"]["items"]["$ref"],
             "#/components/schemas/Claim"
         );
-        assert_eq!(list["responses"]["404"]["$ref"], "#/components/responses/NotFound");
+        assert_eq!(
+            list["responses"]["404"]["$ref"],
+            "#/components/responses/NotFound"
+        );
         assert_eq!(
             doc["components"]["responses"]["NotFound"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/Error"
@@ -274,14 +331,18 @@ mod tests {
         let doc = convert(fixture()).unwrap();
         let body = &doc["paths"]["/claims"]["post"]["requestBody"];
         assert_eq!(body["required"], true);
-        assert_eq!(body["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Claim");
+        assert_eq!(
+            body["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Claim"
+        );
         assert!(doc["paths"]["/claims"]["post"].get("parameters").is_none());
     }
 
     #[test]
     fn form_data_becomes_multipart_body() {
         let doc = convert(fixture()).unwrap();
-        let schema = &doc["paths"]["/import"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"];
+        let schema = &doc["paths"]["/import"]["post"]["requestBody"]["content"]["multipart/form-data"]
+            ["schema"];
         assert_eq!(schema["properties"]["file"]["format"], "binary");
         assert_eq!(schema["required"][0], "file");
     }

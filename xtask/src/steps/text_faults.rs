@@ -3,7 +3,8 @@
 //! `UserObjectPassInvite` of scim2-users.yaml, which a loader folds into `UserObject`.
 
 /// The mis-indented line and its correct indentation (a sibling of `UserObject`).
-const MISINDENTED: [(&str, &str); 1] = [("        UserObjectPassInvite:", "    UserObjectPassInvite:")];
+const MISINDENTED: [(&str, &str); 1] =
+    [("        UserObjectPassInvite:", "    UserObjectPassInvite:")];
 
 pub fn repair(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -33,6 +34,10 @@ mod tests {
         let text = "    UserObject:\n      type: object\n      properties:\n        name:\n          type: string\n        UserObjectPassInvite:\n      type: object\n";
         let doc: serde_norway::Value = serde_norway::from_str(&repair(text)).unwrap();
         assert!(doc.get("UserObjectPassInvite").is_some());
-        assert!(doc["UserObject"]["properties"].get("UserObjectPassInvite").is_none());
+        assert!(
+            doc["UserObject"]["properties"]
+                .get("UserObjectPassInvite")
+                .is_none()
+        );
     }
 }

@@ -4,17 +4,26 @@
 
 use serde_json::{Map, Value, json};
 
+/// A repair: changes the document if its fault is present; says whether it did.
+type Repair = fn(&mut Value) -> bool;
+
 /// Applies every repair; returns the names of those that changed something.
 pub fn repair(doc: &mut Value) -> Vec<&'static str> {
-    let repairs: [(&str, fn(&mut Value) -> bool); 6] = [
+    let repairs: [(&str, Repair); 6] = [
         ("object-typed arrays", object_typed_arrays),
         ("required `schema` for `schemas`", required_schema_typo),
         ("misspelled `applciation`", applciation_typo),
         ("scim create-user oneOf", scim_create_user_one_of),
-        ("scim response `username` for `userName`", scim_response_username),
+        (
+            "scim response `username` for `userName`",
+            scim_response_username,
+        ),
         ("scim error schemas", scim_error_schemas),
     ];
-    repairs.into_iter().filter_map(|(name, f)| f(doc).then_some(name)).collect()
+    repairs
+        .into_iter()
+        .filter_map(|(name, f)| f(doc).then_some(name))
+        .collect()
 }
 
 /// Walks every schema-like object in the document.
@@ -41,15 +50,26 @@ fn walk(value: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>) -> bool) 
 /// example, or as arrays of untyped items; the server sends arrays of URIs (RFC 7643 §3).
 fn object_typed_arrays(doc: &mut Value) -> bool {
     walk(doc, &mut |schema| {
-        let Some(Value::Object(props)) = schema.get_mut("properties") else { return false };
+        let Some(Value::Object(props)) = schema.get_mut("properties") else {
+            return false;
+        };
         let mut changed = false;
         for (name, prop) in props.iter_mut() {
             let empty_object = prop.get("type").and_then(Value::as_str) == Some("object")
-                && prop.get("properties").and_then(Value::as_object).is_none_or(Map::is_empty)
+                && prop
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_none_or(Map::is_empty)
                 && prop.get("example").is_some_and(Value::is_array);
             let untyped_items = prop.get("type").and_then(Value::as_str) == Some("array")
-                && prop.get("items").is_some_and(|i| i.get("type").is_none() && i.get("$ref").is_none());
-            if name == "schemas" && (empty_object || untyped_items || prop.pointer("/items/type") == Some(&json!("object"))) {
+                && prop
+                    .get("items")
+                    .is_some_and(|i| i.get("type").is_none() && i.get("$ref").is_none());
+            if name == "schemas"
+                && (empty_object
+                    || untyped_items
+                    || prop.pointer("/items/type") == Some(&json!("object")))
+            {
                 *prop = json!({ "type": "array", "items": { "type": "string" } });
                 changed = true;
             } else if empty_object {
@@ -63,8 +83,12 @@ fn object_typed_arrays(doc: &mut Value) -> bool {
 
 fn required_schema_typo(doc: &mut Value) -> bool {
     walk(doc, &mut |schema| {
-        let has_schemas = schema.get("properties").is_some_and(|p| p.get("schemas").is_some() && p.get("schema").is_none());
-        let Some(Value::Array(required)) = schema.get_mut("required") else { return false };
+        let has_schemas = schema
+            .get("properties")
+            .is_some_and(|p| p.get("schemas").is_some() && p.get("schema").is_none());
+        let Some(Value::Array(required)) = schema.get_mut("required") else {
+            return false;
+        };
         let mut changed = false;
         for r in required.iter_mut() {
             if has_schemas && r == "schema" {
@@ -78,7 +102,9 @@ fn required_schema_typo(doc: &mut Value) -> bool {
 
 fn applciation_typo(doc: &mut Value) -> bool {
     walk(doc, &mut |schema| {
-        let Some(Value::Array(values)) = schema.get_mut("enum") else { return false };
+        let Some(Value::Array(values)) = schema.get_mut("enum") else {
+            return false;
+        };
         let mut changed = false;
         for v in values.iter_mut() {
             if let Some(s) = v.as_str().filter(|s| s.contains("applciation")) {
@@ -94,12 +120,22 @@ fn applciation_typo(doc: &mut Value) -> bool {
 /// `askPassword`): a body with a password matches both, so strict validators reject every
 /// body. It becomes one object with the union of their properties and no required password.
 fn scim_create_user_one_of(doc: &mut Value) -> bool {
-    let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object) else { return false };
-    let (Some(plain), Some(invite)) = (schemas.get("UserObject"), schemas.get("UserObjectPassInvite")) else {
+    let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return false;
+    };
+    let (Some(plain), Some(invite)) = (
+        schemas.get("UserObject"),
+        schemas.get("UserObjectPassInvite"),
+    ) else {
         return false;
     };
     let mut merged = plain.clone();
-    if let (Some(Value::Object(into)), Some(Value::Object(from))) = (merged.get_mut("properties"), invite.get("properties")) {
+    if let (Some(Value::Object(into)), Some(Value::Object(from))) =
+        (merged.get_mut("properties"), invite.get("properties"))
+    {
         for (k, v) in from {
             into.entry(k.clone()).or_insert_with(|| v.clone());
         }
@@ -111,7 +147,10 @@ fn scim_create_user_one_of(doc: &mut Value) -> bool {
     let mut changed = false;
     let target = json!({ "$ref": "#/components/schemas/UserObject" });
     super::for_each_operation(doc, |_, _, op| {
-        if let Some(content) = op.pointer_mut("/requestBody/content").and_then(Value::as_object_mut) {
+        if let Some(content) = op
+            .pointer_mut("/requestBody/content")
+            .and_then(Value::as_object_mut)
+        {
             for media in content.values_mut() {
                 if media.pointer("/schema/oneOf").is_some() {
                     media["schema"] = target.clone();
@@ -120,7 +159,10 @@ fn scim_create_user_one_of(doc: &mut Value) -> bool {
             }
         }
     });
-    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
         schemas.insert("UserObject".into(), merged);
         schemas.remove("UserObjectPassInvite");
     }
@@ -128,7 +170,10 @@ fn scim_create_user_one_of(doc: &mut Value) -> bool {
 }
 
 fn scim_response_username(doc: &mut Value) -> bool {
-    let Some(props) = doc.pointer_mut("/components/schemas/UserResponseObject/properties").and_then(Value::as_object_mut) else {
+    let Some(props) = doc
+        .pointer_mut("/components/schemas/UserResponseObject/properties")
+        .and_then(Value::as_object_mut)
+    else {
         return false;
     };
     match props.remove("username") {
@@ -146,13 +191,20 @@ fn scim_response_username(doc: &mut Value) -> bool {
 /// one `ScimError`.
 fn scim_error_schemas(doc: &mut Value) -> bool {
     const FIELDS: [&str; 4] = ["schemas", "status", "scimType", "detail"];
-    let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object) else { return false };
+    let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return false;
+    };
     let variants: Vec<String> = schemas
         .iter()
         .filter(|(name, schema)| {
             let props = schema.get("properties").and_then(Value::as_object);
             name.as_str() != "ScimError"
-                && props.is_some_and(|p| p.contains_key("status") && p.keys().all(|k| FIELDS.contains(&k.as_str())))
+                && props.is_some_and(|p| {
+                    p.contains_key("status") && p.keys().all(|k| FIELDS.contains(&k.as_str()))
+                })
         })
         .map(|(name, _)| format!("#/components/schemas/{name}"))
         .collect();
@@ -166,7 +218,10 @@ fn scim_error_schemas(doc: &mut Value) -> bool {
         }
         _ => false,
     });
-    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
         schemas.retain(|name, _| !variants.contains(&format!("#/components/schemas/{name}")));
         schemas.insert(
             "ScimError".into(),
@@ -199,9 +254,18 @@ mod tests {
             "E": { "properties": { "schemas": { "type": "array", "items": { "example": "urn" } } } }
         }}});
         assert_eq!(repair(&mut doc), ["object-typed arrays"]);
-        assert_eq!(doc.pointer("/components/schemas/U/properties/schemas"), Some(&json!({ "type": "array", "items": { "type": "string" } })));
-        assert_eq!(doc.pointer("/components/schemas/U/properties/roles/type"), Some(&json!("array")));
-        assert_eq!(doc.pointer("/components/schemas/E/properties/schemas/items/type"), Some(&json!("string")));
+        assert_eq!(
+            doc.pointer("/components/schemas/U/properties/schemas"),
+            Some(&json!({ "type": "array", "items": { "type": "string" } }))
+        );
+        assert_eq!(
+            doc.pointer("/components/schemas/U/properties/roles/type"),
+            Some(&json!("array"))
+        );
+        assert_eq!(
+            doc.pointer("/components/schemas/E/properties/schemas/items/type"),
+            Some(&json!("string"))
+        );
     }
 
     #[test]
@@ -211,9 +275,18 @@ mod tests {
             "Aud": { "properties": { "type": { "type": "string", "enum": ["organization", "applciation"] } } }
         }}});
         let applied = repair(&mut doc);
-        assert!(applied.contains(&"required `schema` for `schemas`"), "{applied:?}");
-        assert_eq!(doc.pointer("/components/schemas/Err/required/0"), Some(&json!("schemas")));
-        assert_eq!(doc.pointer("/components/schemas/Aud/properties/type/enum/1"), Some(&json!("application")));
+        assert!(
+            applied.contains(&"required `schema` for `schemas`"),
+            "{applied:?}"
+        );
+        assert_eq!(
+            doc.pointer("/components/schemas/Err/required/0"),
+            Some(&json!("schemas"))
+        );
+        assert_eq!(
+            doc.pointer("/components/schemas/Aud/properties/type/enum/1"),
+            Some(&json!("application"))
+        );
     }
 
     #[test]
@@ -230,9 +303,20 @@ mod tests {
         repair(&mut doc);
         let user = &doc["components"]["schemas"]["UserObject"];
         assert!(user.get("required").is_none());
-        assert!(user["properties"].get("password").is_some() && user["properties"].get("urn:scim:wso2:schema").is_some());
-        assert!(doc["components"]["schemas"].get("UserObjectPassInvite").is_none());
-        assert_eq!(doc["paths"]["/Users"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/UserObject");
+        assert!(
+            user["properties"].get("password").is_some()
+                && user["properties"].get("urn:scim:wso2:schema").is_some()
+        );
+        assert!(
+            doc["components"]["schemas"]
+                .get("UserObjectPassInvite")
+                .is_none()
+        );
+        assert_eq!(
+            doc["paths"]["/Users"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            "#/components/schemas/UserObject"
+        );
     }
 
     #[test]
@@ -251,9 +335,15 @@ mod tests {
         assert!(repair(&mut doc).contains(&"scim error schemas"));
         let responses = &doc["paths"]["/Users"]["get"]["responses"];
         for status in ["401", "403"] {
-            assert_eq!(responses[status]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ScimError");
+            assert_eq!(
+                responses[status]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ScimError"
+            );
         }
-        assert_eq!(doc.pointer("/components/schemas/ScimError/properties/schemas/type"), Some(&json!("array")));
+        assert_eq!(
+            doc.pointer("/components/schemas/ScimError/properties/schemas/type"),
+            Some(&json!("array"))
+        );
         assert!(repair(&mut doc).is_empty(), "a second run changes nothing");
     }
 

@@ -1,0 +1,27 @@
+// A second, independent MCP client (the official TypeScript SDK) lists the tools of the
+// release binary over stdio and calls one. Exits non-zero on any mismatch.
+import assert from "node:assert/strict";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+
+const binary = process.env.ASGARDEO_MCP_BIN ?? new URL("../../target/release/asgardeo-mcp", import.meta.url).pathname;
+const transport = new StdioClientTransport({ command: binary, args: ["--sandbox"], stderr: "ignore" });
+const client = new Client({ name: "second-client", version: "1.0.0" });
+await client.connect(transport);
+
+const { tools } = await client.listTools();
+assert.equal(tools.length, 19, "19 tools");
+for (const name of ["list_applications", "create_single_page_app", "update_login_flow", "create_user", "list_claims"]) {
+  assert.ok(tools.some((t) => t.name === name), `tool ${name}`);
+}
+
+const created = await client.callTool({ name: "create_single_page_app", arguments: { application_name: "From TypeScript", redirect_url: "https://ts.example.com/cb" } });
+assert.notEqual(created.isError, true, JSON.stringify(created.content));
+assert.equal(created.structuredContent.application_type, "single_page_app");
+assert.deepEqual(created.structuredContent.allowed_origins, ["https://ts.example.com"]);
+
+const failed = await client.callTool({ name: "get_application_by_name", arguments: { application_name: "Missing" } });
+assert.equal(failed.isError, true);
+
+await client.close();
+console.log("1 passed, 0 failed");
