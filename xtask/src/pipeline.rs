@@ -122,3 +122,91 @@ fn unexpected_files(dir: &Path, outputs: &[Output]) -> Result<Vec<String>> {
     stale.sort();
     Ok(stale)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::steps::prose::remaining_prose;
+
+    fn root() -> PathBuf {
+        crate::workspace_root()
+    }
+
+    /// The pinned upstream copies, where this checkout sits beside `shared/` (as in CI).
+    fn upstream() -> Option<PathBuf> {
+        let dir = root().join("../shared/openapi-upstream/wso2is");
+        dir.is_dir().then_some(dir)
+    }
+
+    #[test]
+    fn committed_openapi_holds_no_prose() {
+        let mut checked = 0;
+        for entry in std::fs::read_dir(root().join("openapi")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                assert_eq!(remaining_prose(&doc), Vec::<String>::new(), "{}", path.display());
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 8);
+    }
+
+    #[test]
+    fn derivation_is_deterministic_and_matches_the_committed_files() {
+        let Some(dir) = upstream() else {
+            eprintln!("skipped: ../shared/openapi-upstream is not beside this checkout");
+            return;
+        };
+        let manifest = root().join("openapi/sources.toml");
+        let first = regenerate(&manifest, &Source::Folder(dir.clone())).unwrap();
+        let second = regenerate(&manifest, &Source::Folder(dir)).unwrap();
+        assert_eq!(first.len(), second.len());
+        for (a, b) in first.iter().zip(&second) {
+            assert_eq!(a.contents, b.contents, "{} differs between two runs", a.name);
+        }
+        assert_eq!(drift(&root().join("openapi"), &first).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn check_names_modified_missing_and_stray_files() {
+        let Some(dir) = upstream() else {
+            eprintln!("skipped: ../shared/openapi-upstream is not beside this checkout");
+            return;
+        };
+        let outputs = regenerate(&root().join("openapi/sources.toml"), &Source::Folder(dir)).unwrap();
+        let out = std::env::temp_dir().join(format!("regen-check-{}", std::process::id()));
+        std::fs::create_dir_all(&out).unwrap();
+        write(&out, &outputs).unwrap();
+        assert!(drift(&out, &outputs).unwrap().is_empty());
+        std::fs::write(out.join("users.json"), "{}\n").unwrap();
+        std::fs::remove_file(out.join("roles.json")).unwrap();
+        std::fs::write(out.join("stray.json"), "{}\n").unwrap();
+        let lines = drift(&out, &outputs).unwrap();
+        assert_eq!(lines, ["differs: openapi/users.json", "missing: openapi/roles.json", "not derived from the manifest: openapi/stray.json"]);
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+
+    #[test]
+    fn an_edited_upstream_copy_fails_its_sha256() {
+        let Some(dir) = upstream() else {
+            eprintln!("skipped: ../shared/openapi-upstream is not beside this checkout");
+            return;
+        };
+        let copy = std::env::temp_dir().join(format!("regen-sha-{}", std::process::id()));
+        std::fs::create_dir_all(&copy).unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, copy.join(path.file_name().unwrap())).unwrap();
+        }
+        let target = copy.join("roles-v2.yaml");
+        let mut text = std::fs::read_to_string(&target).unwrap();
+        text.push_str("\n# edited\n");
+        std::fs::write(&target, text).unwrap();
+        let err = regenerate(&root().join("openapi/sources.toml"), &Source::Folder(copy.clone())).err().expect("a sha256 mismatch").to_string();
+        assert!(err.contains("sha256 mismatch for API `roles`"), "{err}");
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+}
