@@ -340,13 +340,26 @@ mod tests {
 /// The README's tool table: each tool, its toolset, whether it writes, the WSO2 scopes it
 /// needs, and the first sentence of its description. Generated from the tools themselves.
 pub fn tool_table_markdown() -> String {
-    let mut out = String::from("| tool | toolset | access | scopes it needs | what it does |\n|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| tool | toolset | access | scopes it needs | what it does |\n|---|---|---|---|---|\n",
+    );
     for tool in AsgardeoServer::tool_definitions(Product::Asgardeo) {
         let toolset = tools::catalog_entry(&tool.name).map_or("", |e| e.toolset);
         let read_only = tool.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true);
-        let description = tool.description.as_deref().unwrap_or_default().replace('\n', " ");
-        let first = description.split(". ").next().unwrap_or_default().trim_end_matches('.');
-        let scopes: Vec<String> = tools::required_scopes(&tool.name).iter().map(|s| format!("`{s}`")).collect();
+        let description = tool
+            .description
+            .as_deref()
+            .unwrap_or_default()
+            .replace('\n', " ");
+        let first = description
+            .split(". ")
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('.');
+        let scopes: Vec<String> = tools::required_scopes(&tool.name)
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect();
         out.push_str(&format!(
             "| `{}` | {toolset} | {} | {} | {first}. |\n",
             tool.name,

@@ -44,6 +44,10 @@ pub async fn require_scopes(
     request: Request,
     next: Next,
 ) -> Response {
+    shared
+        .stats
+        .api_requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let scim = matched.as_str().contains("/scim2/");
     let fail = |e: ApiError| {
         if scim {

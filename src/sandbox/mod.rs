@@ -79,6 +79,14 @@ pub(crate) struct Shared {
     store: Mutex<store::Store>,
     faults: faults::Faults,
     base_url: String,
+    stats: Stats,
+}
+
+/// Request counters, for tests and benchmarks (`GET /sandbox/stats`).
+#[derive(Default)]
+struct Stats {
+    token_requests: std::sync::atomic::AtomicU64,
+    api_requests: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -136,6 +144,7 @@ impl Sandbox {
             store: Mutex::new(store),
             faults: faults::Faults::new(config.faults, config.seed),
             base_url: base_url.clone(),
+            stats: Stats::default(),
         });
         let app = router(shared);
         let serve = async move {
@@ -196,10 +205,21 @@ fn router(shared: AppState) -> Router {
         .route("/sandbox/tokens/expire", post(token::expire_all))
         .route("/sandbox/users/{id}", get(users::credential_state))
         .route("/sandbox/health", get(|| async { "ok" }))
+        .route("/sandbox/stats", get(stats))
         .fallback(|| async {
             ApiError::not_found("SANDBOX-NOROUTE", "the sandbox serves no such path")
         })
         .with_state(shared)
+}
+
+async fn stats(
+    axum::extract::State(shared): axum::extract::State<AppState>,
+) -> axum::Json<serde_json::Value> {
+    use std::sync::atomic::Ordering::Relaxed;
+    axum::Json(serde_json::json!({
+        "token_requests": shared.stats.token_requests.load(Relaxed),
+        "api_requests": shared.stats.api_requests.load(Relaxed),
+    }))
 }
 
 /// Parses a request body with a generated model; a body that does not fit is a 400, never a panic.

@@ -34,6 +34,10 @@ pub async fn issue(
     headers: HeaderMap,
     body: bytes::Bytes,
 ) -> Response {
+    shared
+        .stats
+        .token_requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let Ok(form) = serde_urlencoded::from_bytes::<TokenRequest>(&body) else {
         return oauth_error(
             StatusCode::BAD_REQUEST,

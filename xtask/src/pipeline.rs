@@ -146,8 +146,14 @@ mod tests {
         for entry in std::fs::read_dir(root().join("openapi")).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "json") {
-                let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-                assert_eq!(remaining_prose(&doc), Vec::<String>::new(), "{}", path.display());
+                let doc: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                assert_eq!(
+                    remaining_prose(&doc),
+                    Vec::<String>::new(),
+                    "{}",
+                    path.display()
+                );
                 checked += 1;
             }
         }
@@ -165,9 +171,16 @@ mod tests {
         let second = regenerate(&manifest, &Source::Folder(dir)).unwrap();
         assert_eq!(first.len(), second.len());
         for (a, b) in first.iter().zip(&second) {
-            assert_eq!(a.contents, b.contents, "{} differs between two runs", a.name);
+            assert_eq!(
+                a.contents, b.contents,
+                "{} differs between two runs",
+                a.name
+            );
         }
-        assert_eq!(drift(&root().join("openapi"), &first).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            drift(&root().join("openapi"), &first).unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -176,7 +189,8 @@ mod tests {
             eprintln!("skipped: ../shared/openapi-upstream is not beside this checkout");
             return;
         };
-        let outputs = regenerate(&root().join("openapi/sources.toml"), &Source::Folder(dir)).unwrap();
+        let outputs =
+            regenerate(&root().join("openapi/sources.toml"), &Source::Folder(dir)).unwrap();
         let out = std::env::temp_dir().join(format!("regen-check-{}", std::process::id()));
         std::fs::create_dir_all(&out).unwrap();
         write(&out, &outputs).unwrap();
@@ -185,7 +199,14 @@ mod tests {
         std::fs::remove_file(out.join("roles.json")).unwrap();
         std::fs::write(out.join("stray.json"), "{}\n").unwrap();
         let lines = drift(&out, &outputs).unwrap();
-        assert_eq!(lines, ["differs: openapi/users.json", "missing: openapi/roles.json", "not derived from the manifest: openapi/stray.json"]);
+        assert_eq!(
+            lines,
+            [
+                "differs: openapi/users.json",
+                "missing: openapi/roles.json",
+                "not derived from the manifest: openapi/stray.json"
+            ]
+        );
         std::fs::remove_dir_all(&out).unwrap();
     }
 
@@ -205,7 +226,13 @@ mod tests {
         let mut text = std::fs::read_to_string(&target).unwrap();
         text.push_str("\n# edited\n");
         std::fs::write(&target, text).unwrap();
-        let err = regenerate(&root().join("openapi/sources.toml"), &Source::Folder(copy.clone())).err().expect("a sha256 mismatch").to_string();
+        let err = regenerate(
+            &root().join("openapi/sources.toml"),
+            &Source::Folder(copy.clone()),
+        )
+        .err()
+        .expect("a sha256 mismatch")
+        .to_string();
         assert!(err.contains("sha256 mismatch for API `roles`"), "{err}");
         std::fs::remove_dir_all(&copy).unwrap();
     }
