@@ -324,19 +324,6 @@ impl ServerHandler for AsgardeoServer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn globs() {
-        assert!(glob_matches("create_*", "create_user"));
-        assert!(glob_matches("*_app", "create_m2m_app"));
-        assert!(glob_matches("list_?laims", "list_claims"));
-        assert!(!glob_matches("create_*", "list_claims"));
-    }
-}
-
 /// The README's tool table: each tool, its toolset, whether it writes, the WSO2 scopes it
 /// needs, and the first sentence of its description. Generated from the tools themselves.
 pub fn tool_table_markdown() -> String {
@@ -368,4 +355,17 @@ pub fn tool_table_markdown() -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_matches("create_*", "create_user"));
+        assert!(glob_matches("*_app", "create_m2m_app"));
+        assert!(glob_matches("list_?laims", "list_claims"));
+        assert!(!glob_matches("create_*", "list_claims"));
+    }
 }
