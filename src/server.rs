@@ -17,6 +17,11 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use crate::tools::{self, CATALOG, TOOLSETS};
 use crate::upstream::Upstream;
 
+tokio::task_local! {
+    /// The tool a call is running, for the audit trail.
+    static CURRENT_TOOL: String;
+}
+
 /// Which product the server talks to; only words in descriptions and messages differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Product {
@@ -204,11 +209,14 @@ impl AsgardeoServer {
     }
 
     /// Records a state-changing call: to stderr (structured), and to the audit file if any.
+    /// The tool is the one `call_tool` is running; secrets are never among the fields.
     pub(crate) fn audit_write(&self, action: &str, target: &str, outcome: &str) {
-        tracing::info!(target: "audit", action, resource = target, outcome, "write");
+        let tool = CURRENT_TOOL.try_with(Clone::clone).unwrap_or_default();
+        tracing::info!(target: "audit", tool, action, resource = target, outcome, "write");
         if let Some(file) = &self.audit.file {
             let line = serde_json::json!({
                 "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "tool": tool,
                 "action": action,
                 "target": target,
                 "outcome": outcome,
@@ -315,9 +323,12 @@ impl ServerHandler for AsgardeoServer {
         }
         let started = std::time::Instant::now();
         let name = request.name.clone();
-        let result = self
-            .router
-            .call(ToolCallContext::new(self, request, context))
+        let result = CURRENT_TOOL
+            .scope(
+                name.to_string(),
+                self.router
+                    .call(ToolCallContext::new(self, request, context)),
+            )
             .await;
         tracing::info!(tool = %name, elapsed_ms = started.elapsed().as_millis() as u64, ok = result.is_ok(), "tool call");
         result

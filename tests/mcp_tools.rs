@@ -1101,7 +1101,7 @@ async fn writes_are_audited_to_a_json_lines_file() {
         .iter()
         .map(|l| {
             (
-                l["action"].as_str().unwrap().to_owned(),
+                l["tool"].as_str().unwrap().to_owned(),
                 l["target"].clone(),
                 l["outcome"].clone(),
             )
@@ -1110,8 +1110,12 @@ async fn writes_are_audited_to_a_json_lines_file() {
     assert_eq!(
         actions,
         [
-            ("create".to_owned(), app["id"].clone(), json!("ok")),
-            ("basic info".to_owned(), app["id"].clone(), json!("ok"))
+            ("create_m2m_app".to_owned(), app["id"].clone(), json!("ok")),
+            (
+                "update_application_basic_info".to_owned(),
+                app["id"].clone(),
+                json!("ok")
+            )
         ]
     );
     assert!(
