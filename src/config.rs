@@ -172,6 +172,69 @@ mod tests {
     }
 
     #[test]
+    fn cert_path_must_hold_a_pem_certificate() {
+        let base = [
+            ("BASE_URL", "https://a/t/x"),
+            ("CLIENT_ID", "i"),
+            ("CLIENT_SECRET", "s"),
+        ];
+        let dir = std::env::temp_dir().join(format!("cert-path-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let not_pem = dir.join("not.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
+        let pem = dir.join("ca.pem");
+        std::fs::write(
+            &pem,
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        for (path, ok) in [
+            (dir.join("missing.pem"), false),
+            (not_pem, false),
+            (pem, true),
+        ] {
+            let mut vars: Vec<(&str, String)> =
+                base.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+            vars.push(("CERT_PATH", path.display().to_string()));
+            let map: HashMap<String, String> =
+                vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            let env = move |k: &str| map.get(k).cloned();
+            let result = upstream(&Sources {
+                env: &env,
+                base_url: None,
+                client_id: None,
+                product_mode: None,
+                cert_path: None,
+            });
+            assert_eq!(result.is_ok(), ok, "{path:?}: {result:?}");
+            if !ok {
+                assert!(matches!(result, Err(ConfigError::BadCertPath { .. })));
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn product_mode_is_asgardeo_or_wso2is() {
+        let resolve = |mode: Option<&str>| {
+            let env = |_: &str| None;
+            product(&Sources {
+                env: &env,
+                base_url: None,
+                client_id: None,
+                product_mode: mode.map(str::to_owned),
+                cert_path: None,
+            })
+        };
+        assert_eq!(resolve(None), Ok(Product::Asgardeo));
+        assert_eq!(resolve(Some("WSO2IS")), Ok(Product::Wso2Is));
+        assert_eq!(
+            resolve(Some("keycloak")),
+            Err(ConfigError::BadProductMode("keycloak".into()))
+        );
+    }
+
+    #[test]
     fn debug_output_hides_the_secret() {
         let s = resolve(
             &[
