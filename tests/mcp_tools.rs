@@ -1142,3 +1142,94 @@ fn product_mode_changes_the_words_not_the_tools() {
     assert!(descriptions["list_applications"].contains("WSO2 Identity Server"));
     assert!(descriptions.values().all(|d| !d.contains("Asgardeo")));
 }
+
+#[tokio::test]
+async fn a_cancelled_login_flow_stops_polling_and_changes_nothing() {
+    use rmcp::model::{CallToolRequestParams, ClientRequest, Request};
+    use rmcp::service::PeerRequestOptions;
+
+    let f = Fixture::start(SandboxConfig {
+        login_flow_duration: Duration::from_secs(60),
+        ..Default::default()
+    })
+    .await;
+    let options = ServerOptions {
+        login_flow_poll_interval: Duration::from_millis(20),
+        ..Default::default()
+    };
+    let client = McpClient::connect(
+        f.upstream.clone(),
+        ToolFilter::default(),
+        options,
+        AuditLog::default(),
+    )
+    .await;
+    let app = client
+        .ok("create_m2m_app", json!({ "application_name": "Cancel" }))
+        .await;
+    let id = app["id"].as_str().unwrap().to_owned();
+    let before = f
+        .upstream
+        .applications()
+        .get_application()
+        .application_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+
+    let Value::Object(args) = json!({ "app_id": id, "user_prompt": "password, then SMS OTP" })
+    else {
+        unreachable!()
+    };
+    let request = ClientRequest::CallToolRequest(Request::new(
+        CallToolRequestParams::new("update_login_flow").with_arguments(args),
+    ));
+    // The client gives up after 300 ms and sends notifications/cancelled.
+    let handle = client
+        .service
+        .send_cancellable_request(
+            request,
+            PeerRequestOptions::with_timeout(Duration::from_millis(300)),
+        )
+        .await
+        .unwrap();
+    assert!(
+        handle.await_response().await.is_err(),
+        "the client timed out"
+    );
+
+    let requests = || async {
+        f.http
+            .get(f.control("/sandbox/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["api_requests"]
+            .as_u64()
+            .unwrap()
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let settled = requests().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        requests().await,
+        settled,
+        "no status polls after cancellation (one every 20 ms otherwise)"
+    );
+    let after = f
+        .upstream
+        .applications()
+        .get_application()
+        .application_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        before.authentication_sequence,
+        after.authentication_sequence
+    );
+}
