@@ -613,6 +613,8 @@ async fn create_tools_build_the_full_configuration_and_reads_never_show_the_secr
             .ends_with("/oauth2/token/.well-known/openid-configuration")
     );
     let web = client.ok("create_webapp_with_ssr", json!({ "application_name": "Portal", "redirect_url": "https://portal.example.com/cb" })).await;
+    assert_eq!(web["secret_fields"], json!(["client_secret"]));
+    assert!(spa.get("secret_fields").is_none());
     let secret = web["client_secret"]
         .as_str()
         .expect("a confidential client's secret")

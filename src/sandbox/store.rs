@@ -155,10 +155,9 @@ impl Store {
         self.api_resources.iter().find(|a| a.id == id)
     }
 
-    pub fn issue_token(&mut self, client_id: &str, scopes: BTreeSet<String>) -> (String, Duration) {
+    pub fn issue_token(&mut self, scopes: BTreeSet<String>) -> (String, Duration) {
         let token = self.new_opaque(36);
         let lifetime = self.token_lifetime;
-        let _ = client_id;
         self.tokens.insert(
             token.clone(),
             IssuedToken {

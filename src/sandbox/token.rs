@@ -87,7 +87,7 @@ pub async fn issue(
             .collect()
     };
     let scope = granted.iter().cloned().collect::<Vec<_>>().join(" ");
-    let (token, lifetime) = store.issue_token(&client.client_id, granted);
+    let (token, lifetime) = store.issue_token(granted);
     let mut response = Json(json!({
         "access_token": token,
         "token_type": "Bearer",

@@ -185,10 +185,13 @@ pub struct CreatedApplication {
     pub name: String,
     pub application_type: AppType,
     pub client_id: String,
-    /// Present only for confidential clients (server-side web apps, M2M apps). Store it in a
-    /// secret manager; it is not shown again by the read tools.
+    /// SECRET. Present only for confidential clients (server-side web apps, M2M apps). Store it
+    /// in a secret manager; no read tool shows it again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
+    /// The names of the fields above that hold secrets, so a host can mask them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secret_fields: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub redirect_urls: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -642,6 +645,11 @@ impl AsgardeoServer {
             name: name.to_owned(),
             application_type: kind,
             client_id: oidc.client_id.clone().unwrap_or_default(),
+            secret_fields: if kind.issues_secret() && oidc.client_secret.is_some() {
+                vec!["client_secret".to_owned()]
+            } else {
+                Vec::new()
+            },
             client_secret: if kind.issues_secret() {
                 oidc.client_secret.clone()
             } else {

@@ -162,7 +162,7 @@ impl Upstream {
                 .headers_mut()
                 .insert(AUTHORIZATION, token.header_value());
             let started = std::time::Instant::now();
-            let mut response = self.shared.http.execute(attempt).await?;
+            let response = self.shared.http.execute(attempt).await?;
             let status = response.status();
             tracing::debug!(operation, method = %request.method(), path = request.url().path(), status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "upstream call");
             if status == StatusCode::UNAUTHORIZED && !reminted {
@@ -187,12 +187,7 @@ impl Upstream {
                     continue;
                 }
             }
-            if !status.is_success() {
-                response
-                    .headers_mut()
-                    .insert(OPERATION_HEADER, HeaderValue::from_static(operation));
-            }
-            return Ok(response);
+            return Ok(mark_failure(response, operation));
         }
     }
 
@@ -205,14 +200,19 @@ impl Upstream {
         request
             .headers_mut()
             .insert(AUTHORIZATION, token.header_value());
-        let mut response = self.shared.http.execute(request).await?;
-        if !response.status().is_success() {
-            response
-                .headers_mut()
-                .insert(OPERATION_HEADER, HeaderValue::from_static(operation));
-        }
-        Ok(response)
+        let response = self.shared.http.execute(request).await?;
+        Ok(mark_failure(response, operation))
     }
+}
+
+/// Names the operation on a failed response, so that its error can name the scopes it needs.
+fn mark_failure(mut response: reqwest::Response, operation: &'static str) -> reqwest::Response {
+    if !response.status().is_success() {
+        response
+            .headers_mut()
+            .insert(OPERATION_HEADER, HeaderValue::from_static(operation));
+    }
+    response
 }
 
 /// `Retry-After` in seconds (WSO2 and the sandbox send seconds, not dates).
