@@ -270,13 +270,25 @@ fn clean(schema: &Arc<rmcp::model::JsonObject>) -> Arc<rmcp::model::JsonObject> 
     }
 }
 
+/// Doc comments wrap at the source's line width; hosts show descriptions as prose, so a lone
+/// line break becomes a space (paragraph breaks stay).
+fn unwrap_lines(text: &str) -> String {
+    text.split("\n\n")
+        .map(|p| p.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// What hosts see of a tool: standard schema formats, prose descriptions, the product's name.
 fn localize(mut tool: Tool, product: Product) -> Tool {
     tool.input_schema = clean(&tool.input_schema);
     tool.output_schema = tool.output_schema.as_ref().map(clean);
-    if product != Product::Asgardeo
-        && let Some(d) = tool.description.take()
-    {
-        tool.description = Some(d.replace("Asgardeo", product.display_name()).into());
+    if let Some(d) = tool.description.take() {
+        let mut text = unwrap_lines(&d);
+        if product != Product::Asgardeo {
+            text = text.replace("Asgardeo", product.display_name());
+        }
+        tool.description = Some(text.into());
     }
     tool
 }
@@ -371,6 +383,14 @@ pub fn tool_table_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descriptions_read_as_prose() {
+        assert_eq!(
+            unwrap_lines("one line\nwrapped here.\n\nSecond paragraph"),
+            "one line wrapped here.\n\nSecond paragraph"
+        );
+    }
 
     #[test]
     fn globs() {
