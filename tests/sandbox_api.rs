@@ -637,25 +637,15 @@ async fn every_operation_in_openapi_is_served() {
 }
 
 fn operation_path(api: &str, id: &str) -> String {
-    macro_rules! find {
-        ($($m:ident),*) => {
-            match api {
-                $(stringify!($m) => asgardeo_mcp::api::$m::OPERATIONS.iter().find(|o| o.0 == id).map(|o| o.2.to_owned()),)*
-                _ => None,
-            }
-        };
-    }
-    find!(
-        applications,
-        api_resources,
-        claims,
-        identity_providers,
-        authenticators,
-        oidc_scopes,
-        users,
-        roles
-    )
-    .expect("known operation")
+    let spec = asgardeo_mcp::api::ALL
+        .iter()
+        .find(|s| s.name == api)
+        .expect("known API");
+    spec.operations
+        .iter()
+        .find(|o| o.0 == id)
+        .map(|o| o.2.to_owned())
+        .expect("known operation")
 }
 
 #[tokio::test]

@@ -13,29 +13,14 @@ use crate::api;
 
 /// (base path + path template, method) → the operation's scopes.
 fn operation_scopes(template: &str, method: &str) -> Option<&'static [&'static str]> {
-    macro_rules! find {
-        ($($m:ident),*) => {{
-            let mut found = None;
-            $(
-                if found.is_none() {
-                    if let Some(rest) = template.strip_prefix(api::$m::BASE_PATH) {
-                        found = api::$m::OPERATIONS.iter().find(|(_, m, p, _)| *m == method && *p == rest).map(|(.., s)| *s);
-                    }
-                }
-            )*
-            found
-        }};
-    }
-    find!(
-        applications,
-        api_resources,
-        claims,
-        identity_providers,
-        authenticators,
-        oidc_scopes,
-        users,
-        roles
-    )
+    // Several APIs share a base path, so every one is searched.
+    api::ALL.iter().find_map(|spec| {
+        let rest = template.strip_prefix(spec.base_path)?;
+        spec.operations
+            .iter()
+            .find(|(_, m, p, _)| *m == method && *p == rest)
+            .map(|(.., scopes)| *scopes)
+    })
 }
 
 pub async fn require_scopes(

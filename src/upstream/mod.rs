@@ -237,23 +237,10 @@ pub fn all_operations() -> impl Iterator<
         &'static [&'static str],
     ),
 > {
-    macro_rules! each {
-        ($($m:ident),*) => { [$( (stringify!($m), api::$m::OPERATIONS) ),*] };
-    }
-    each!(
-        applications,
-        api_resources,
-        claims,
-        identity_providers,
-        authenticators,
-        oidc_scopes,
-        users,
-        roles
-    )
-    .into_iter()
-    .flat_map(|(api, ops)| {
-        ops.iter()
-            .map(move |(id, method, _, scopes)| (api, *id, *method, *scopes))
+    api::ALL.iter().flat_map(|spec| {
+        spec.operations
+            .iter()
+            .map(move |(id, method, _, scopes)| (spec.name, *id, *method, *scopes))
     })
 }
 
