@@ -801,13 +801,7 @@ async fn the_reference_example_prompts_end_in_the_expected_state() {
         login_flow_poll_interval: Duration::from_millis(50),
         ..Default::default()
     };
-    let client = McpClient::connect(
-        f.upstream.clone(),
-        ToolFilter::default(),
-        options,
-        AuditLog::default(),
-    )
-    .await;
+    let client = McpClient::with_options(&f, options).await;
     let apps = f.upstream.applications();
 
     // "Create a single page application named Teamspace with redirect URL http://localhost:5173"
@@ -998,13 +992,7 @@ async fn login_flow_waits_are_bounded_and_failures_carry_the_reason() {
         login_flow_poll_interval: Duration::from_millis(50),
         ..Default::default()
     };
-    let client = McpClient::connect(
-        f.upstream.clone(),
-        ToolFilter::default(),
-        options,
-        AuditLog::default(),
-    )
-    .await;
+    let client = McpClient::with_options(&f, options).await;
     let app = client
         .ok("create_m2m_app", json!({ "application_name": "Flow" }))
         .await;
@@ -1050,13 +1038,7 @@ async fn login_flow_waits_are_bounded_and_failures_carry_the_reason() {
         login_flow_poll_interval: Duration::from_millis(50),
         ..Default::default()
     };
-    let client = McpClient::connect(
-        f.upstream.clone(),
-        ToolFilter::default(),
-        options,
-        AuditLog::default(),
-    )
-    .await;
+    let client = McpClient::with_options(&f, options).await;
     let app = client
         .ok("create_m2m_app", json!({ "application_name": "Flow" }))
         .await;
@@ -1159,13 +1141,7 @@ async fn a_cancelled_login_flow_stops_polling_and_changes_nothing() {
         login_flow_poll_interval: Duration::from_millis(20),
         ..Default::default()
     };
-    let client = McpClient::connect(
-        f.upstream.clone(),
-        ToolFilter::default(),
-        options,
-        AuditLog::default(),
-    )
-    .await;
+    let client = McpClient::with_options(&f, options).await;
     let app = client
         .ok("create_m2m_app", json!({ "application_name": "Cancel" }))
         .await;

@@ -30,6 +30,17 @@ impl McpClient {
         Self { service }
     }
 
+    /// Every tool, against the fixture's sandbox, with these options.
+    pub async fn with_options(f: &super::Fixture, options: ServerOptions) -> Self {
+        Self::connect(
+            f.upstream.clone(),
+            ToolFilter::default(),
+            options,
+            AuditLog::default(),
+        )
+        .await
+    }
+
     pub async fn tools(&self) -> Vec<Tool> {
         self.service.list_all_tools().await.expect("tools/list")
     }
