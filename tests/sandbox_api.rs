@@ -48,6 +48,18 @@ async fn failure<T, E: serde::Serialize>(
     }
 }
 
+/// Lists applications as the server's client; the call must fail.
+async fn list_failure(f: &Fixture) -> ApiFailure {
+    failure(
+        f.upstream
+            .applications()
+            .get_all_applications()
+            .send()
+            .await,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn each_app_type_is_created_and_read_back() {
     let f = Fixture::default().await;
@@ -506,14 +518,7 @@ async fn short_429s_are_waited_out_and_long_ones_reported_with_retry_after() {
         json!({ "status": 429, "count": 10, "retry_after": 60, "path_contains": "/applications" }),
     )
     .await;
-    let err = failure(
-        f.upstream
-            .applications()
-            .get_all_applications()
-            .send()
-            .await,
-    )
-    .await;
+    let err = list_failure(&f).await;
     assert_eq!(err.status(), Some(429));
     assert_eq!(err.retry_after, Some(Duration::from_secs(60)));
 }
@@ -540,28 +545,14 @@ async fn server_errors_drops_malformed_bodies_and_latency_are_observed() {
     }
     f.set_faults(json!({ "drop_connection": true, "path_contains": "/applications" }))
         .await;
-    let err = failure(
-        f.upstream
-            .applications()
-            .get_all_applications()
-            .send()
-            .await,
-    )
-    .await;
+    let err = list_failure(&f).await;
     assert!(
         matches!(err.kind, FailureKind::Decode | FailureKind::Connect),
         "{err:?}"
     );
     f.set_faults(json!({ "malformed_json": true, "path_contains": "/applications" }))
         .await;
-    let err = failure(
-        f.upstream
-            .applications()
-            .get_all_applications()
-            .send()
-            .await,
-    )
-    .await;
+    let err = list_failure(&f).await;
     assert_eq!(err.kind, FailureKind::Decode);
     f.set_faults(json!({ "latency_ms": 300 })).await;
     let started = Instant::now();

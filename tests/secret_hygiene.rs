@@ -25,6 +25,17 @@ impl Write for Capture {
     }
 }
 
+/// The access token the server currently holds.
+async fn bearer(f: &Fixture) -> String {
+    let token = f.upstream.token().await.unwrap();
+    token
+        .header_value()
+        .to_str()
+        .unwrap()
+        .trim_start_matches("Bearer ")
+        .to_owned()
+}
+
 #[tokio::test]
 async fn debug_logs_hold_no_secret() {
     let capture = Capture::default();
@@ -72,32 +83,14 @@ async fn debug_logs_hold_no_secret() {
             json!({ "application_name": "Web" }),
         )
         .await;
-    let first_token = f
-        .upstream
-        .token()
-        .await
-        .unwrap()
-        .header_value()
-        .to_str()
-        .unwrap()
-        .trim_start_matches("Bearer ")
-        .to_owned();
+    let first_token = bearer(&f).await;
     f.http
         .post(f.control("/sandbox/tokens/expire"))
         .send()
         .await
         .unwrap();
     client.ok("list_applications", json!({})).await;
-    let second_token = f
-        .upstream
-        .token()
-        .await
-        .unwrap()
-        .header_value()
-        .to_str()
-        .unwrap()
-        .trim_start_matches("Bearer ")
-        .to_owned();
+    let second_token = bearer(&f).await;
     assert_ne!(first_token, second_token, "the scenario re-minted a token");
     secrets.push(first_token);
     secrets.push(second_token);

@@ -49,6 +49,13 @@ fn not_found(id: &str) -> ApiError {
     )
 }
 
+fn no_oidc(id: &str) -> ApiError {
+    ApiError::not_found(
+        "APP-60006",
+        format!("application {id} has no OIDC configuration"),
+    )
+}
+
 fn number(query: &HashMap<String, String>, key: &str, default: i64) -> ApiResult<i64> {
     match query.get(key) {
         None => Ok(default),
@@ -344,12 +351,7 @@ async fn read_oidc(
 ) -> ApiResult<Json<types::OpenIdConnectConfiguration>> {
     let store = shared.store();
     let app = store.app(&id).ok_or_else(|| not_found(&id))?;
-    app.oidc.clone().map(Json).ok_or_else(|| {
-        ApiError::not_found(
-            "APP-60006",
-            format!("application {id} has no OIDC configuration"),
-        )
-    })
+    app.oidc.clone().map(Json).ok_or_else(|| no_oidc(&id))
 }
 
 async fn update_oidc(
@@ -392,12 +394,7 @@ async fn regenerate_secret(
     let mut store = shared.store();
     let secret = store.new_opaque(40);
     let app = store.app_mut(&id).ok_or_else(|| not_found(&id))?;
-    let oidc = app.oidc.as_mut().ok_or_else(|| {
-        ApiError::not_found(
-            "APP-60006",
-            format!("application {id} has no OIDC configuration"),
-        )
-    })?;
+    let oidc = app.oidc.as_mut().ok_or_else(|| no_oidc(&id))?;
     if oidc.public_client {
         return Err(ApiError::bad_request(
             "OAUTH-60001",
