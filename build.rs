@@ -27,7 +27,7 @@ fn generate(path: &Path, out_dir: &Path) {
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
-        .with_inner_type(quote_path("crate::upstream::Upstream"))
+        .with_inner_type(quote_path("crate::api::Upstream"))
         .with_hooks(progenitor::HooksMode::Expected)
         .with_derive("PartialEq");
     let mut generator = progenitor::Generator::new(&settings);

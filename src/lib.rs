@@ -1,13 +1,13 @@
 //! asgardeo-mcp: an MCP server that administers an Asgardeo organization or a WSO2 Identity
 //! Server tenant, with an embedded sandbox that simulates the management APIs.
-#![deny(clippy::print_stdout, clippy::print_stderr)]
+//!
+//! The layers, each importing only those below it: `cli` → `server` → `tools` → `wso2` →
+//! `api`. The `sandbox` builds on `api` and `wso2` only.
 
 pub mod api;
-pub mod config;
-pub mod doctor;
-pub mod logging;
+pub mod cli;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod server;
 pub mod tools;
-pub mod upstream;
 pub mod wso2;

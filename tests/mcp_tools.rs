@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use asgardeo_mcp::sandbox::SandboxConfig;
-use asgardeo_mcp::server::{AsgardeoServer, AuditLog, Product, ServerOptions, ToolFilter};
-use asgardeo_mcp::tools::{CATALOG, TOOLSETS, required_scopes};
+use asgardeo_mcp::server::{AuditLog, Product, ServerOptions, ToolFilter, tool_definitions};
+use asgardeo_mcp::tools::{CATALOG, TOOLSETS, ToolSettings, required_scopes};
 use common::Fixture;
 use common::mcp::McpClient;
 use serde_json::{Value, json};
@@ -201,42 +201,31 @@ async fn the_tool_list_matches_the_reference_and_every_tool_is_complete() {
     );
 }
 
+/// Each tool's definition as hosts see it, snapshotted with `insta` (a failure shows the diff;
+/// `INSTA_UPDATE=always cargo test --test mcp_tools` or `cargo insta review` accepts changes).
 #[test]
 fn tool_definitions_match_their_snapshots() {
+    let tools = tool_definitions(Product::Asgardeo);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots/tools");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        for tool in &tools {
+            insta::assert_json_snapshot!(tool.name.to_string(), tool);
+        }
+    });
+    // A snapshot without a tool is stale.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/tools");
-    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
-    let mut problems = Vec::new();
-    let tools = AsgardeoServer::tool_definitions(Product::Asgardeo);
-    for tool in &tools {
-        let value: Value = serde_json::to_value(tool).unwrap();
-        // serde_json's map is sorted, so this is canonical.
-        let rendered = serde_json::to_string_pretty(&value).unwrap() + "\n";
-        let path = dir.join(format!("{}.json", tool.name));
-        if update {
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(&path, &rendered).unwrap();
-            continue;
-        }
-        match std::fs::read_to_string(&path) {
-            Ok(existing) if existing == rendered => {}
-            Ok(_) => problems.push(format!("{} differs", path.display())),
-            Err(_) => problems.push(format!("{} is missing", path.display())),
-        }
-    }
-    if !update {
-        let known: BTreeSet<String> = tools.iter().map(|t| format!("{}.json", t.name)).collect();
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !known.contains(&name) {
-                problems.push(format!("{name} has no tool"));
-            }
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "tool snapshots out of date (regenerate with UPDATE_SNAPSHOTS=1 cargo test --test mcp_tools):\n{}",
-        problems.join("\n")
-    );
+    let known: BTreeSet<String> = tools.iter().map(|t| format!("{}.snap", t.name)).collect();
+    let stale: Vec<String> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".snap") && !known.contains(n))
+        .collect();
+    assert!(stale.is_empty(), "snapshots without a tool: {stale:?}");
 }
 
 #[tokio::test]
@@ -272,20 +261,18 @@ async fn read_only_lists_only_read_only_tools_and_write_tools_are_unknown() {
 #[tokio::test]
 async fn allow_and_deny_patterns_select_tools() {
     let f = Fixture::default().await;
-    let cases: [(&[&str], &[&str], bool, usize); 6] = [
+    let cases: [(&[&str], &[&str], bool, usize); 5] = [
         (&["applications"], &[], false, 12),
         (&["create_*"], &["create_user"], false, 5),
         (&["applications", "claims"], &["*_app"], false, 10),
         (&["api_resources"], &[], true, 3),
         (&[], &["users", "login_flow"], false, 17),
-        (&["create_user"], &[], true, 0),
     ];
     for (include, exclude, read_only, expected) in cases {
         let filter = ToolFilter {
             read_only,
             include: include.iter().map(|s| (*s).to_owned()).collect(),
             exclude: exclude.iter().map(|s| (*s).to_owned()).collect(),
-            granted_scopes: None,
         };
         let tools = client_for(&f, filter).await.tools().await;
         assert_eq!(
@@ -299,15 +286,20 @@ async fn allow_and_deny_patterns_select_tools() {
         include: vec!["no_such_tool*".into()],
         ..Default::default()
     };
-    let err = AsgardeoServer::new(
-        f.upstream.clone(),
-        ServerOptions::default(),
-        &bad,
-        AuditLog::default(),
-    )
-    .err()
-    .expect("a pattern matching nothing is an error");
+    let err = bad
+        .apply(tool_definitions(Product::Asgardeo))
+        .expect_err("a pattern matching nothing is an error");
     assert!(err.to_string().contains("no_such_tool*"));
+    // A filter that leaves no tool (read-only and only a write tool) is a start-up error.
+    let empty = ToolFilter {
+        read_only: true,
+        include: vec!["create_user".into()],
+        exclude: Vec::new(),
+    };
+    let err = empty
+        .apply(tool_definitions(Product::Asgardeo))
+        .expect_err("no tool left is an error");
+    assert!(err.to_string().contains("leave no tool"), "{err}");
 }
 
 #[tokio::test]
@@ -319,13 +311,9 @@ async fn a_token_with_partial_scopes_hides_exactly_the_tools_that_need_the_rest(
         "internal_claim_meta_view",
     ];
     let (upstream, ..) = f.client_with_scopes(&granted).await;
-    let scopes = upstream.token().await.unwrap().scopes;
     let client = McpClient::connect(
         upstream,
-        ToolFilter {
-            granted_scopes: Some(scopes),
-            ..Default::default()
-        },
+        ToolFilter::default(),
         ServerOptions::default(),
         AuditLog::default(),
     )
@@ -482,9 +470,11 @@ async fn upstream_failures_are_tool_results_that_say_what_to_do() {
         "names the missing scope: {denied}"
     );
 
-    let wrong = asgardeo_mcp::upstream::Upstream::new(
-        asgardeo_mcp::upstream::UpstreamSettings::new(&f.sandbox.base_url, "nobody", "nothing"),
-    )
+    let wrong = asgardeo_mcp::api::Upstream::new(asgardeo_mcp::api::UpstreamSettings::new(
+        &f.sandbox.base_url,
+        "nobody",
+        "nothing",
+    ))
     .unwrap();
     let unauthenticated = McpClient::connect(
         wrong,
@@ -510,13 +500,12 @@ async fn upstream_failures_are_tool_results_that_say_what_to_do() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let nowhere =
-        asgardeo_mcp::upstream::Upstream::new(asgardeo_mcp::upstream::UpstreamSettings::new(
-            &format!("http://127.0.0.1:{port}/t/x"),
-            "a",
-            "b",
-        ))
-        .unwrap();
+    let nowhere = asgardeo_mcp::api::Upstream::new(asgardeo_mcp::api::UpstreamSettings::new(
+        &format!("http://127.0.0.1:{port}/t/x"),
+        "a",
+        "b",
+    ))
+    .unwrap();
     let offline = McpClient::connect(
         nowhere,
         ToolFilter::default(),
@@ -797,11 +786,11 @@ async fn the_reference_example_prompts_end_in_the_expected_state() {
         ..Default::default()
     })
     .await;
-    let options = ServerOptions {
+    let settings = ToolSettings {
         login_flow_poll_interval: Duration::from_millis(50),
         ..Default::default()
     };
-    let client = McpClient::with_options(&f, options).await;
+    let client = McpClient::with_tools(&f, settings).await;
     let apps = f.upstream.applications();
 
     // "Create a single page application named Teamspace with redirect URL http://localhost:5173"
@@ -820,7 +809,7 @@ async fn the_reference_example_prompts_end_in_the_expected_state() {
         .unwrap()
         .into_inner();
     assert!(
-        oidc.public_client
+        oidc.public_client == Some(true)
             && oidc.callback_ur_ls == ["http://localhost:5173"]
             && oidc.allowed_origins == ["http://localhost:5173"]
     );
@@ -845,8 +834,9 @@ async fn the_reference_example_prompts_end_in_the_expected_state() {
             .await
             .unwrap()
             .into_inner()
-            .name,
-        "Teamspace Web"
+            .name
+            .as_deref(),
+        Some("Teamspace Web")
     );
 
     // "Update the login flow: username and password first, then email OTP"
@@ -866,8 +856,8 @@ async fn the_reference_example_prompts_end_in_the_expected_state() {
         .unwrap();
     assert_eq!(sequence.steps.len(), 2);
     assert_eq!(
-        sequence.steps[1].options[0].authenticator,
-        "email-otp-authenticator"
+        sequence.steps[1].options[0].authenticator.as_deref(),
+        Some("email-otp-authenticator")
     );
 
     // "Add username and last_name claims to Teamspace Web"
@@ -889,7 +879,7 @@ async fn the_reference_example_prompts_end_in_the_expected_state() {
     let uris: Vec<_> = claims
         .requested_claims
         .iter()
-        .map(|c| c.claim.uri.as_str())
+        .filter_map(|c| c.claim.as_ref()?.uri.as_deref())
         .collect();
     assert_eq!(
         uris,
@@ -987,12 +977,11 @@ async fn login_flow_waits_are_bounded_and_failures_carry_the_reason() {
         ..Default::default()
     })
     .await;
-    let options = ServerOptions {
+    let settings = ToolSettings {
         login_flow_timeout: Duration::from_millis(300),
         login_flow_poll_interval: Duration::from_millis(50),
-        ..Default::default()
     };
-    let client = McpClient::with_options(&f, options).await;
+    let client = McpClient::with_tools(&f, settings).await;
     let app = client
         .ok("create_m2m_app", json!({ "application_name": "Flow" }))
         .await;
@@ -1034,11 +1023,11 @@ async fn login_flow_waits_are_bounded_and_failures_carry_the_reason() {
         ..Default::default()
     })
     .await;
-    let options = ServerOptions {
+    let settings = ToolSettings {
         login_flow_poll_interval: Duration::from_millis(50),
         ..Default::default()
     };
-    let client = McpClient::with_options(&f, options).await;
+    let client = McpClient::with_tools(&f, settings).await;
     let app = client
         .ok("create_m2m_app", json!({ "application_name": "Flow" }))
         .await;
@@ -1111,8 +1100,8 @@ async fn writes_are_audited_to_a_json_lines_file() {
 
 #[test]
 fn product_mode_changes_the_words_not_the_tools() {
-    let asgardeo = AsgardeoServer::tool_definitions(Product::Asgardeo);
-    let wso2 = AsgardeoServer::tool_definitions(Product::Wso2Is);
+    let asgardeo = tool_definitions(Product::Asgardeo);
+    let wso2 = tool_definitions(Product::Wso2Is);
     assert_eq!(asgardeo.len(), wso2.len());
     let descriptions: BTreeMap<_, _> = wso2
         .iter()
@@ -1137,11 +1126,11 @@ async fn a_cancelled_login_flow_stops_polling_and_changes_nothing() {
         ..Default::default()
     })
     .await;
-    let options = ServerOptions {
+    let settings = ToolSettings {
         login_flow_poll_interval: Duration::from_millis(20),
         ..Default::default()
     };
-    let client = McpClient::with_options(&f, options).await;
+    let client = McpClient::with_tools(&f, settings).await;
     let app = client
         .ok("create_m2m_app", json!({ "application_name": "Cancel" }))
         .await;

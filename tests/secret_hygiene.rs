@@ -6,8 +6,8 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use asgardeo_mcp::api::{Upstream, UpstreamSettings};
 use asgardeo_mcp::server::{AuditLog, ServerOptions, ToolFilter};
-use asgardeo_mcp::upstream::{Upstream, UpstreamSettings};
 use common::Fixture;
 use common::mcp::McpClient;
 use serde_json::json;
@@ -40,11 +40,15 @@ async fn bearer(f: &Fixture) -> String {
 async fn debug_logs_hold_no_secret() {
     let capture = Capture::default();
     let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(asgardeo_mcp::logging::filter(Some("trace")))
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    let (filter, _) = asgardeo_mcp::cli::log_filter(Some("trace"));
+    let subscriber = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_filter(filter),
+    );
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let f = Fixture::default().await;

@@ -5,8 +5,8 @@ mod common;
 
 use std::sync::Arc;
 
-use asgardeo_mcp::doctor;
-use asgardeo_mcp::upstream::{Upstream, UpstreamSettings};
+use asgardeo_mcp::api::{Upstream, UpstreamSettings};
+use asgardeo_mcp::cli::doctor;
 use common::Fixture;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 use tokio_rustls::TlsAcceptor;
@@ -70,14 +70,14 @@ async fn a_private_ca_is_trusted_only_when_given() {
         &creds.client_secret,
     ))
     .unwrap();
-    let report = doctor::run(&untrusted).await;
+    let report = doctor::diagnose(&untrusted).await;
     let tls = report
         .checks
         .iter()
         .find(|c| c.name == "reachability and TLS")
         .unwrap();
     assert!(
-        !tls.ok && tls.detail.contains("CERT_PATH"),
+        tls.status == doctor::Status::Fail && tls.detail.contains("CERT_PATH"),
         "{}",
         tls.detail
     );
@@ -85,7 +85,7 @@ async fn a_private_ca_is_trusted_only_when_given() {
     let mut settings = UpstreamSettings::new(&base, &creds.client_id, &creds.client_secret);
     settings.extra_ca_pem = Some(ca_pem.into_bytes());
     let trusted = Upstream::new(settings).unwrap();
-    let report = doctor::run(&trusted).await;
+    let report = doctor::diagnose(&trusted).await;
     assert!(report.healthy(), "{report:?}");
     let page = trusted
         .applications()

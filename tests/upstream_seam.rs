@@ -5,8 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use asgardeo_mcp::doctor;
-use asgardeo_mcp::upstream::{ApiFailure, FailureKind, Upstream, UpstreamSettings};
+use asgardeo_mcp::api::{ApiFailure, FailureKind, Upstream, UpstreamSettings};
+use asgardeo_mcp::cli::doctor;
 use common::Fixture;
 use serde_json::json;
 
@@ -74,14 +74,14 @@ async fn a_slow_upstream_times_out_and_the_failure_names_the_url() {
 #[tokio::test]
 async fn doctor_reports_usable_tools_and_what_the_others_lack() {
     let f = Fixture::default().await;
-    let report = doctor::run(&f.upstream).await;
+    let report = doctor::diagnose(&f.upstream).await;
     assert!(report.healthy(), "{report:?}");
     assert!(report.tools.iter().all(|t| t.usable));
 
     let (limited, ..) = f
         .client_with_scopes(&["internal_application_mgt_view", "internal_claim_meta_view"])
         .await;
-    let report = doctor::run(&limited).await;
+    let report = doctor::diagnose(&limited).await;
     assert!(report.healthy());
     let create_user = report
         .tools
@@ -100,7 +100,7 @@ async fn doctor_reports_usable_tools_and_what_the_others_lack() {
     );
 
     let wrong = Upstream::new(UpstreamSettings::new(&f.sandbox.base_url, "who", "nope")).unwrap();
-    let report = doctor::run(&wrong).await;
+    let report = doctor::diagnose(&wrong).await;
     assert!(!report.healthy());
     assert!(
         report
@@ -120,7 +120,7 @@ async fn doctor_reports_usable_tools_and_what_the_others_lack() {
         "b",
     ))
     .unwrap();
-    let report = doctor::run(&nowhere).await;
+    let report = doctor::diagnose(&nowhere).await;
     assert!(
         report
             .checks

@@ -14,7 +14,7 @@ use bytes::Bytes;
 
 use super::error::{ApiError, ApiResult};
 use super::filter::Filter;
-use super::store::ApiResource;
+use super::store::{ApiResource, Scope};
 use super::{AppState, parse_body};
 use crate::api::api_resources::types;
 
@@ -144,14 +144,14 @@ async fn list(
 
 fn response(r: &ApiResource, tenant: &str) -> types::ApiResourceResponse {
     types::ApiResourceResponse {
-        id: r.id.clone(),
-        name: r.name.clone(),
-        identifier: r.identifier.clone(),
+        id: Some(r.id.clone()),
+        name: Some(r.name.clone()),
+        identifier: Some(r.identifier.clone()),
         description: r.description.clone(),
         type_: Some(r.kind.clone()),
         requires_authorization: Some(r.requires_authorization),
-        scopes: r.scopes.clone(),
-        self_: format!("{tenant}/api/server/v1/api-resources/{}", r.id),
+        scopes: r.scopes.iter().map(Scope::model).collect(),
+        self_: Some(format!("{tenant}/api/server/v1/api-resources/{}", r.id)),
         authorization_details_types: Vec::new(),
         subscribed_applications: Vec::new(),
         properties: Vec::new(),
@@ -228,7 +228,7 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
     let scopes = request
         .scopes
         .iter()
-        .map(|s| types::ScopeGetModel {
+        .map(|s| Scope {
             id: store.new_id(),
             name: s.name.clone(),
             display_name: s.display_name.clone().unwrap_or_else(|| s.name.clone()),
@@ -247,7 +247,7 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
     };
     let body = response(&resource, shared.tenant_url());
     store.api_resources.push(resource);
-    let location = body.self_.clone();
+    let location = body.self_.clone().unwrap_or_default();
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -290,7 +290,7 @@ async fn patch(
         .retain(|s| !request.removed_scopes.contains(&s.name));
     for (scope, new_id) in request.added_scopes.into_iter().zip(new_ids) {
         if !resource.scopes.iter().any(|s| s.name == scope.name) {
-            resource.scopes.push(types::ScopeGetModel {
+            resource.scopes.push(Scope {
                 id: new_id,
                 display_name: scope.display_name.unwrap_or_else(|| scope.name.clone()),
                 name: scope.name,

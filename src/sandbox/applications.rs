@@ -155,11 +155,7 @@ fn list_item(app: &App, tenant: &str) -> types::ApplicationListItem {
         image: app.model.image_url.clone(),
         access_url: app.model.access_url.clone(),
         client_id: app.oidc.as_ref().and_then(|o| o.client_id.clone()),
-        access: if app.system_portal {
-            "READ".into()
-        } else {
-            "WRITE".into()
-        },
+        access: Some(if app.system_portal { "READ" } else { "WRITE" }.into()),
         self_: Some(format!("{tenant}/api/server/v1/applications/{}", app.id)),
         template_id: app.model.template_id.clone(),
         ..Default::default()

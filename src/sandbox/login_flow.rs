@@ -193,13 +193,15 @@ async fn result(
 ) -> ApiResult<Json<types::LoginFlowResultResponse>> {
     let store = shared.store();
     let job = store.login_flows.get(&id).ok_or_else(|| missing(&id))?;
-    let (_, finished) = progress(job, &store);
+    let (_, stages_done) = progress(job, &store);
+    let finished = stages_done
+        && job.started.elapsed() >= store.login_flow_duration + store.login_flow_result_delay;
     let (status, data) = match (&job.outcome, finished) {
-        (_, false) => (types::StatusEnum::InProgress, Map::new()),
-        (Ok(Value::Object(data)), true) => (types::StatusEnum::Completed, data.clone()),
-        (Ok(_), true) => (types::StatusEnum::Completed, Map::new()),
+        (_, false) => (types::StatusEnum("IN_PROGRESS".into()), Map::new()),
+        (Ok(Value::Object(data)), true) => (types::StatusEnum("COMPLETED".into()), data.clone()),
+        (Ok(_), true) => (types::StatusEnum("COMPLETED".into()), Map::new()),
         (Err(reason), true) => (
-            types::StatusEnum::Failed,
+            types::StatusEnum("FAILED".into()),
             Map::from_iter([
                 ("error".to_owned(), json!(reason)),
                 ("prompt".to_owned(), json!(job.prompt)),

@@ -42,6 +42,9 @@ pub struct SandboxConfig {
     pub token_lifetime: Duration,
     /// How long a login-flow generation takes to complete.
     pub login_flow_duration: Duration,
+    /// How long after every stage reports done the result stays `IN_PROGRESS` (real servers
+    /// can lag here; a poller must keep waiting, not spin).
+    pub login_flow_result_delay: Duration,
     pub faults: FaultPlan,
 }
 
@@ -53,6 +56,7 @@ impl Default for SandboxConfig {
             seed_apps: 0,
             token_lifetime: Duration::from_secs(3600),
             login_flow_duration: Duration::from_millis(1500),
+            login_flow_result_delay: Duration::ZERO,
             faults: FaultPlan::default(),
         }
     }
@@ -134,6 +138,7 @@ impl Sandbox {
         let mut store = store::Store::empty(&config.org, config.seed);
         store.token_lifetime = config.token_lifetime;
         store.login_flow_duration = config.login_flow_duration;
+        store.login_flow_result_delay = config.login_flow_result_delay;
         let client = seed::organization(&mut store, config.seed_apps);
         let credentials = Credentials {
             client_id: client.client_id,

@@ -4,11 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use super::store::{ApiResource, App, AuthorizedApi, Dialect, Store, TokenClient};
-use crate::api::{
-    api_resources, applications, authenticators, claims, identity_providers, oidc_scopes,
-};
-use crate::upstream::all_operations;
+use super::store::{ApiResource, App, AuthorizedApi, Dialect, Scope, Store, TokenClient};
+use crate::api::all_operations;
+use crate::api::{applications, authenticators, claims, identity_providers, oidc_scopes};
 
 pub use crate::wso2::{LOCAL_DIALECT, OIDC_DIALECT};
 pub const SANDBOX_CLIENT_NAME: &str = "MCP Sandbox Client";
@@ -109,7 +107,9 @@ pub fn organization(store: &mut Store, extra_apps: usize) -> TokenClient {
         let app = application(store, portal, None, true);
         store.apps.push(app);
     }
-    let all_scopes: BTreeSet<String> = crate::upstream::all_required_scopes().into_iter().collect();
+    let all_scopes: BTreeSet<String> = all_operations()
+        .flat_map(|(_, _, _, scopes)| scopes.iter().map(|s| (*s).to_owned()))
+        .collect();
     let client = store.add_client(all_scopes);
     let mut m2m = application(store, SANDBOX_CLIENT_NAME, None, false);
     if let Some(oidc) = m2m.oidc.as_mut() {
@@ -217,8 +217,8 @@ fn claims_and_dialects(store: &mut Store) {
 fn scopes(store: &mut Store) {
     for (name, display, claims) in OIDC_SCOPES {
         store.oidc_scopes.push(oidc_scopes::types::Scope {
-            name: name.to_owned(),
-            display_name: display.to_owned(),
+            name: Some(name.to_owned()),
+            display_name: Some(display.to_owned()),
             description: None,
             claims: claims.iter().map(|c| (*c).to_owned()).collect(),
         });
@@ -234,8 +234,8 @@ fn authenticators_and_idps(store: &mut Store) {
                 name: Some(name.to_owned()),
                 display_name: Some(display.to_owned()),
                 is_enabled: Some(true),
-                type_: Some(authenticators::types::AuthenticatorType::Local),
-                defined_by: Some(authenticators::types::AuthenticatorDefinedBy::System),
+                type_: Some("LOCAL".into()),
+                defined_by: Some("SYSTEM".into()),
                 tags: vec![tag.to_owned()],
                 ..Default::default()
             });
@@ -248,8 +248,8 @@ fn authenticators_and_idps(store: &mut Store) {
             name: Some(GOOGLE_IDP.to_owned()),
             display_name: Some(GOOGLE_IDP.to_owned()),
             is_enabled: Some(true),
-            type_: Some(authenticators::types::AuthenticatorType::Federated),
-            defined_by: Some(authenticators::types::AuthenticatorDefinedBy::User),
+            type_: Some("FEDERATED".into()),
+            defined_by: Some("USER".into()),
             tags: vec!["Social-Login".to_owned()],
             ..Default::default()
         });
@@ -259,7 +259,7 @@ fn authenticators_and_idps(store: &mut Store) {
             id: Some(idp_id),
             name: Some(GOOGLE_IDP.to_owned()),
             description: Some("Login users with existing Google accounts.".to_owned()),
-            is_enabled: true,
+            is_enabled: Some(true),
             image: Some("assets/images/logos/google.svg".to_owned()),
             federated_authenticators: Some(
                 identity_providers::types::FederatedAuthenticatorListResponse {
@@ -268,7 +268,7 @@ fn authenticators_and_idps(store: &mut Store) {
                         identity_providers::types::FederatedAuthenticatorListItem {
                             authenticator_id: Some(encode_id(GOOGLE_AUTHENTICATOR)),
                             name: Some(GOOGLE_AUTHENTICATOR.to_owned()),
-                            is_enabled: true,
+                            is_enabled: Some(true),
                             ..Default::default()
                         },
                     ],
@@ -322,7 +322,7 @@ fn system_api_resources(store: &mut Store) -> Vec<ApiResource> {
             .collect();
         let scopes = names
             .into_iter()
-            .map(|scope| api_resources::types::ScopeGetModel {
+            .map(|scope| Scope {
                 id: store.new_id(),
                 name: scope.to_owned(),
                 display_name: scope.replace("internal_", "").replace('_', " "),

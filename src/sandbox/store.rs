@@ -54,7 +54,27 @@ pub struct ApiResource {
     pub description: Option<String>,
     pub requires_authorization: bool,
     pub kind: String,
-    pub scopes: Vec<api_resources::types::ScopeGetModel>,
+    pub scopes: Vec<Scope>,
+}
+
+/// A scope of an API resource.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+}
+
+impl Scope {
+    pub fn model(&self) -> api_resources::types::ScopeGetModel {
+        api_resources::types::ScopeGetModel {
+            id: Some(self.id.clone()),
+            name: Some(self.name.clone()),
+            display_name: Some(self.display_name.clone()),
+            description: self.description.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +117,7 @@ pub struct Store {
     pub roles: Vec<serde_json::Value>,
     pub login_flows: HashMap<String, LoginFlowJob>,
     pub login_flow_duration: Duration,
+    pub login_flow_result_delay: Duration,
 }
 
 impl Store {
@@ -118,6 +139,7 @@ impl Store {
             roles: Vec::new(),
             login_flows: HashMap::new(),
             login_flow_duration: Duration::from_millis(1500),
+            login_flow_result_delay: Duration::ZERO,
         }
     }
 

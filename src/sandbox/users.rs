@@ -79,19 +79,14 @@ fn resource(
         emails: emails
             .iter()
             .enumerate()
-            .map(|(i, e)| {
-                serde_json::Map::from_iter([
-                    ("value".to_owned(), Value::from(*e)),
-                    ("primary".to_owned(), Value::from(i == 0)),
-                ])
-            })
+            .map(|(i, e)| serde_json::json!({ "value": e, "primary": i == 0 }))
             .collect(),
-        meta: types::UserResponseObjectMeta {
+        meta: Some(types::UserResponseObjectMeta {
             created: Some(now.clone()),
             last_modified: Some(now),
             location: Some(format!("/t/{org}/scim2/Users/{id}")),
             resource_type: Some("User".to_owned()),
-        },
+        }),
         roles: Vec::new(),
         urn_ietf_params_scim_schemas_extension_enterprise_2_0_user: None,
     }
@@ -270,7 +265,11 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
         has_password: request.password.is_some(),
         pending_invite: invite,
     });
-    let location = created.meta.location.clone().unwrap_or_default();
+    let location = created
+        .meta
+        .as_ref()
+        .and_then(|m| m.location.clone())
+        .unwrap_or_default();
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],

@@ -1,20 +1,24 @@
 //! Login flows: turn a plain-language prompt into an authentication sequence with the AI
 //! login-flow API, waiting a bounded time with progress and cancellation, and apply it.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::{ProgressNotificationParam, RequestMetaObject};
-use rmcp::{Peer, RoleServer, schemars, tool, tool_router};
-use schemars::JsonSchema;
+use rmcp::schemars::{self, JsonSchema};
+use rmcp::{Peer, RoleServer, tool, tool_router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::applications::{LoginStep, login_steps};
-use super::{ToolError, bounded, path_segment};
+use super::applications::views::{LoginStep, login_steps};
+use super::{OrExplain, ToolContext, ToolError, input};
 use crate::api::applications::types;
-use crate::server::AsgardeoServer;
+
+pub(crate) fn router() -> ToolRouter<ToolContext> {
+    ToolContext::login_flow_router()
+}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -42,7 +46,34 @@ enum Generation {
     Failed(String),
 }
 
-impl AsgardeoServer {
+/// One look at the generation's status: which stages are done, and whether it failed.
+struct Progress {
+    done: usize,
+    stages: usize,
+    current: String,
+    failed: bool,
+}
+
+fn progress_of(status: &Map<String, Value>) -> Progress {
+    let stages: Vec<(&String, bool)> = status
+        .iter()
+        .filter(|(k, _)| k.as_str() != "failed")
+        .map(|(k, v)| (k, v.as_bool() == Some(true)))
+        .collect();
+    Progress {
+        done: stages.iter().filter(|(_, d)| *d).count(),
+        stages: stages.len(),
+        current: stages
+            .iter()
+            .find(|(_, d)| !*d)
+            .map_or("finishing".to_owned(), |(k, _)| (*k).clone()),
+        failed: status.get("failed").and_then(Value::as_bool) == Some(true),
+    }
+}
+
+impl ToolContext {
+    /// Polls until the generation completes or fails, the time limit passes, or the call is
+    /// cancelled. Every path through the loop sleeps and checks both, so it cannot spin.
     async fn wait_for_generation(
         &self,
         operation_id: &str,
@@ -51,92 +82,71 @@ impl AsgardeoServer {
         cancel: &CancellationToken,
     ) -> Result<Generation, ToolError> {
         let apps = self.upstream.applications();
-        let base = self.upstream.base_url().to_owned();
-        let deadline = Instant::now() + self.options.login_flow_timeout;
+        let deadline = Instant::now() + self.settings.login_flow_timeout;
         let token = meta.get_progress_token();
         let mut reported = usize::MAX;
         loop {
-            let status = match apps
+            let status = apps
                 .get_login_flow_generation_status()
                 .operation_id(operation_id)
                 .send()
                 .await
-            {
-                Ok(r) => r.into_inner().status,
-                Err(e) => {
-                    return Err(ToolError::upstream(
-                        &format!("checking login flow generation {operation_id}"),
-                        e,
-                        &base,
-                    )
-                    .await);
-                }
-            };
-            let failed = status.get("failed").and_then(Value::as_bool) == Some(true);
-            let stages: Vec<(&String, bool)> = status
-                .iter()
-                .filter(|(k, _)| k.as_str() != "failed")
-                .map(|(k, v)| (k, v.as_bool() == Some(true)))
-                .collect();
-            let done = stages.iter().filter(|(_, d)| *d).count();
+                .or_explain(format!("checking login flow generation {operation_id}"))
+                .await?
+                .status;
+            let progress = progress_of(&status);
             if let Some(token) = &token
-                && done != reported
+                && progress.done != reported
             {
-                reported = done;
-                let current = stages
-                    .iter()
-                    .find(|(_, d)| !*d)
-                    .map_or("finishing", |(k, _)| k.as_str());
+                reported = progress.done;
                 let _ = peer
                     .notify_progress(
-                        ProgressNotificationParam::new(token.clone(), done as f64)
-                            .with_total(stages.len() as f64)
-                            .with_message(format!("login flow generation: {current}")),
+                        ProgressNotificationParam::new(token.clone(), progress.done as f64)
+                            .with_total(progress.stages as f64)
+                            .with_message(format!("login flow generation: {}", progress.current)),
                     )
                     .await;
             }
-            if failed || (!stages.is_empty() && done == stages.len()) {
-                let result = match apps
+            let finished =
+                progress.failed || (progress.stages > 0 && progress.done == progress.stages);
+            if finished {
+                let result = apps
                     .get_login_flow_generation_result()
                     .operation_id(operation_id)
                     .send()
                     .await
-                {
-                    Ok(r) => r.into_inner(),
-                    Err(e) => {
-                        return Err(ToolError::upstream(
-                            &format!("reading login flow generation {operation_id}"),
-                            e,
-                            &base,
-                        )
-                        .await);
+                    .or_explain(format!("reading login flow generation {operation_id}"))
+                    .await?;
+                match result.status.as_ref().map(|s| s.as_str()) {
+                    Some("COMPLETED") => return Ok(Generation::Completed(result.data)),
+                    Some("FAILED") => {
+                        return Ok(Generation::Failed(
+                            result
+                                .data
+                                .get("error")
+                                .and_then(Value::as_str)
+                                .unwrap_or("no reason given")
+                                .to_owned(),
+                        ));
                     }
-                };
-                return Ok(match result.status {
-                    Some(types::StatusEnum::Completed) => Generation::Completed(result.data),
-                    Some(types::StatusEnum::Failed) => Generation::Failed(
-                        result
-                            .data
-                            .get("error")
-                            .and_then(Value::as_str)
-                            .unwrap_or("no reason given")
-                            .to_owned(),
-                    ),
-                    _ if failed => {
-                        Generation::Failed("the generation failed without a reason".to_owned())
+                    _ if progress.failed => {
+                        return Ok(Generation::Failed(
+                            "the generation failed without a reason".to_owned(),
+                        ));
                     }
-                    _ => continue,
-                });
+                    // Every stage is done but the result is not out yet: wait like any other poll.
+                    _ => {}
+                }
             }
             if Instant::now() >= deadline {
                 return Err(ToolError::new(format!(
                     "Login flow generation {operation_id} did not finish within {} seconds; nothing was changed. Retry later, or raise --login-flow-timeout.",
-                    self.options.login_flow_timeout.as_secs()
+                    self.settings.login_flow_timeout.as_secs()
                 )));
             }
             tokio::select! {
                 () = cancel.cancelled() => return Err(ToolError::new(format!("Cancelled while waiting for login flow generation {operation_id}; nothing was changed."))),
-                () = tokio::time::sleep(self.options.login_flow_poll_interval) => {}
+                () = tokio::time::sleep(self.settings.login_flow_poll_interval) => {}
             }
         }
     }
@@ -166,11 +176,11 @@ fn sequence_from(data: &Map<String, Value>) -> Result<types::AuthenticationSeque
     })
 }
 
-#[tool_router(router = login_flow_router, vis = "pub(crate)")]
-impl AsgardeoServer {
-    /// Replace an application's login flow with one described in plain language (e.g. "username
-    /// and password, then email OTP"), generated by Asgardeo's AI login-flow service. Waits a
-    /// bounded time with progress notifications; returns the previous and new steps.
+#[tool_router(router = login_flow_router, vis = "pub(super)")]
+impl ToolContext {
+    /// Replace an application's login flow with one described in plain language, generated by
+    /// Asgardeo's AI login-flow service (a subscription feature). Reports progress while it waits;
+    /// returns the previous and new steps.
     #[tool(annotations(
         title = "Update login flow",
         read_only_hint = false,
@@ -185,44 +195,25 @@ impl AsgardeoServer {
         peer: Peer<RoleServer>,
         cancel: CancellationToken,
     ) -> Result<Json<LoginFlowUpdate>, ToolError> {
-        let app_id = path_segment("app_id", &req.app_id)?.to_owned();
-        let prompt = bounded("user_prompt", &req.user_prompt, 2000)?.to_owned();
-        let base = self.upstream.base_url().to_owned();
-        let (authenticator_client, app_client) =
-            (self.upstream.authenticators(), self.upstream.applications());
+        let app_id = input::path_segment("app_id", &req.app_id)?.to_owned();
+        let prompt = input::text("user_prompt", &req.user_prompt, 2000)?.to_owned();
+        if prompt.is_empty() {
+            return Err(ToolError::invalid("user_prompt", "must not be empty"));
+        }
+        // The application must exist before the (slow) generation starts.
+        let authenticator_client = self.upstream.authenticators();
         let (authenticators, app) = tokio::join!(
             authenticator_client.get_authenticators().send(),
-            app_client.get_application().application_id(&app_id).send()
+            self.read_app(&app_id)
         );
-        let authenticators = match authenticators {
-            Ok(r) => r.into_inner(),
-            Err(e) => {
-                return Err(ToolError::upstream(
-                    "listing the organization's authenticators",
-                    e,
-                    &base,
-                )
-                .await);
-            }
-        };
-        let app = match app {
-            Ok(r) => r.into_inner(),
-            Err(e) => {
-                return Err(ToolError::upstream(
-                    &format!("reading application {app_id}"),
-                    e,
-                    &base,
-                )
-                .await);
-            }
-        };
-        let previous_steps = login_steps(app.authentication_sequence.as_ref());
+        app?;
+        let authenticators = authenticators
+            .or_explain("listing the organization's authenticators")
+            .await?;
         let mut available = Map::new();
         for a in authenticators.iter() {
-            let kind = match a.type_ {
-                Some(crate::api::authenticators::types::AuthenticatorType::Federated) => {
-                    "federated"
-                }
+            let kind = match a.type_.as_deref() {
+                Some("FEDERATED") => "federated",
                 _ => "local",
             };
             if let Some(name) = &a.name {
@@ -239,19 +230,17 @@ impl AsgardeoServer {
             available_authenticators: available,
             user_claims: Vec::new(),
         };
-        let operation_id = match self
+        let operation_id = self
             .upstream
             .applications()
             .generate_login_flow()
             .body(body)
             .send()
             .await
-        {
-            Ok(r) => r.into_inner().operation_id.unwrap_or_default(),
-            Err(e) => {
-                return Err(ToolError::upstream("starting login flow generation", e, &base).await);
-            }
-        };
+            .or_explain("starting login flow generation")
+            .await?
+            .operation_id
+            .ok_or_else(|| ToolError::missing("operationId", "generateLoginFlow"))?;
         let data = match self
             .wait_for_generation(&operation_id, &meta, &peer, &cancel)
             .await?
@@ -264,28 +253,30 @@ impl AsgardeoServer {
             }
         };
         let sequence = sequence_from(&data)?;
-        let steps = login_steps(Some(&sequence));
+        let steps = login_steps(
+            serde_json::to_value(&sequence)
+                .ok()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .as_ref(),
+        );
+        // The previous flow is read under the lock, right before the write that replaces it.
+        let _held = self.lock("application", &app_id).await;
+        let previous_steps = login_steps(
+            self.read_app(&app_id)
+                .await?
+                .authentication_sequence
+                .as_ref(),
+        );
         let patch = types::ApplicationPatchModel::builder().authentication_sequence(Some(sequence));
-        match self
-            .upstream
+        self.upstream
             .applications()
             .patch_application()
             .application_id(&app_id)
             .body(patch)
             .send()
             .await
-        {
-            Ok(_) => self.audit_write("login flow", &app_id, "ok"),
-            Err(e) => {
-                self.audit_write("login flow", &app_id, "failed");
-                return Err(ToolError::upstream(
-                    &format!("applying the login flow to application {app_id}"),
-                    e,
-                    &base,
-                )
-                .await);
-            }
-        }
+            .or_explain(format!("applying the login flow to application {app_id}"))
+            .await?;
         Ok(Json(LoginFlowUpdate {
             app_id,
             operation_id,
@@ -294,6 +285,3 @@ impl AsgardeoServer {
         }))
     }
 }
-
-/// The poll interval is short against a sandbox and sensible against the real service.
-pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);

@@ -1,22 +1,25 @@
 //! Users: create a user with a password, or (without one) through WSO2's invite flow, so that
 //! no password needs to pass through the model.
 
+use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::{Json, Parameters};
-use rmcp::{schemars, tool, tool_router};
-use schemars::JsonSchema;
+use rmcp::schemars::{self, JsonSchema};
+use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
-use super::{ToolError, bounded};
+use super::{OrExplain, ToolContext, ToolError, Written, input};
 use crate::api::users::types;
-use crate::server::AsgardeoServer;
+
+pub(crate) fn router() -> ToolRouter<ToolContext> {
+    ToolContext::users_router()
+}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// The username the user logs in with (often their email address).
     pub username: String,
-    /// The user's password. Omit it to email the user an invitation to set their own, so that
-    /// no password passes through the conversation.
+    /// Omit to email the user an invitation to set their own.
     #[serde(default)]
     pub password: Option<String>,
     /// The user's email address.
@@ -25,7 +28,7 @@ pub struct CreateUserRequest {
     pub first_name: String,
     /// The user's last (family) name.
     pub last_name: String,
-    /// The user store to create the user in.
+    /// The user store to create the user in (default `DEFAULT`).
     #[serde(default = "default_userstore")]
     pub userstore_domain: String,
 }
@@ -41,10 +44,13 @@ pub struct CreatedUser {
     pub email: String,
     /// True when the user was emailed an invitation to set their own password.
     pub invitation_sent: bool,
+    /// What could not be read back, if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 fn check_email(email: &str) -> Result<&str, ToolError> {
-    let email = bounded("email", email, 254)?;
+    let email = input::name("email", email, 254)?;
     let valid = email.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty()
             && domain.contains('.')
@@ -58,11 +64,10 @@ fn check_email(email: &str) -> Result<&str, ToolError> {
     }
 }
 
-#[tool_router(router = users_router, vis = "pub(crate)")]
-impl AsgardeoServer {
-    /// Create a user in Asgardeo. With a password, the user can log in at once; without one,
-    /// Asgardeo emails the user an invitation to set their own password (recommended: no
-    /// password passes through the conversation). Returns the user's id.
+#[tool_router(router = users_router, vis = "pub(super)")]
+impl ToolContext {
+    /// Create a user in Asgardeo. Without a password (recommended), Asgardeo emails the user an
+    /// invitation to set their own, so no password passes through the conversation.
     #[tool(annotations(
         title = "Create user",
         read_only_hint = false,
@@ -74,7 +79,7 @@ impl AsgardeoServer {
         &self,
         Parameters(req): Parameters<CreateUserRequest>,
     ) -> Result<Json<CreatedUser>, ToolError> {
-        let username = bounded("username", &req.username, 255)?;
+        let username = input::name("username", &req.username, 255)?;
         if username.contains('/') || username.chars().any(char::is_whitespace) {
             return Err(ToolError::invalid(
                 "username",
@@ -82,9 +87,9 @@ impl AsgardeoServer {
             ));
         }
         let email = check_email(&req.email)?;
-        let first = bounded("first_name", &req.first_name, 255)?;
-        let last = bounded("last_name", &req.last_name, 255)?;
-        let domain = bounded("userstore_domain", &req.userstore_domain, 64)?;
+        let first = input::name("first_name", &req.first_name, 255)?;
+        let last = input::name("last_name", &req.last_name, 255)?;
+        let domain = input::name("userstore_domain", &req.userstore_domain, 64)?;
         if !domain
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -94,7 +99,12 @@ impl AsgardeoServer {
                 "must be a user store name such as DEFAULT",
             ));
         }
-        let invite = req.password.is_none();
+        let password = req
+            .password
+            .as_deref()
+            .map(|p| input::secret("password", p, 1024))
+            .transpose()?;
+        let invite = password.is_none();
         let mut body = types::UserObject::builder()
             .schemas(vec![
                 "urn:ietf:params:scim:schemas:core:2.0:User".to_owned(),
@@ -108,33 +118,48 @@ impl AsgardeoServer {
                 ("value".to_owned(), email.into()),
                 ("primary".to_owned(), true.into()),
             ])]);
-        body = match &req.password {
-            Some(password) => body.password(Some(password.clone())),
+        body = match password {
+            Some(password) => body.password(Some(password.to_owned())),
             None => body.urn_scim_wso2_schema(Some(types::UserObjectUrnScimWso2Schema {
                 ask_password: Some(true),
             })),
         };
-        match self.upstream.users().create_user().body(body).send().await {
-            Ok(r) => {
-                let user = r.into_inner();
-                let id = user.id.unwrap_or_default();
-                self.audit_write("create user", &id, "ok");
-                Ok(Json(CreatedUser {
+        let written = self
+            .upstream
+            .users()
+            .create_user()
+            .body(body)
+            .send()
+            .await
+            .or_explain_write(format!("creating user `{username}`"))
+            .await?;
+        let (id, note) = match written {
+            Written::Read(user) => match user.id {
+                Some(id) => (id, None),
+                None => return Err(ToolError::missing("id", "createUser")),
+            },
+            // The server created the user; its answer could not be read. Never report this as
+            // a failure: a retry would only meet "already exists".
+            Written::Unreadable { location, detail } => {
+                let id = location
+                    .as_deref()
+                    .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
+                    .unwrap_or("unknown")
+                    .to_owned();
+                (
                     id,
-                    username: username.to_owned(),
-                    email: email.to_owned(),
-                    invitation_sent: invite,
-                }))
-            }
-            Err(e) => {
-                self.audit_write("create user", username, "failed");
-                Err(ToolError::upstream(
-                    &format!("creating user `{username}`"),
-                    e,
-                    self.upstream.base_url(),
+                    Some(format!(
+                        "The user was created, but the server's answer could not be read ({detail})."
+                    )),
                 )
-                .await)
             }
-        }
+        };
+        Ok(Json(CreatedUser {
+            id,
+            username: username.to_owned(),
+            email: email.to_owned(),
+            invitation_sent: invite,
+            note,
+        }))
     }
 }

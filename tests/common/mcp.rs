@@ -1,42 +1,70 @@
 //! An MCP client and server in one process over `tokio::io::duplex`, against a sandbox.
 #![allow(dead_code)]
 
-use asgardeo_mcp::server::{AsgardeoServer, AuditLog, ServerOptions, ToolFilter};
-use asgardeo_mcp::upstream::Upstream;
+use std::sync::Arc;
+
+use asgardeo_mcp::api::Upstream;
+use asgardeo_mcp::server::{
+    AsgardeoServer, AuditLog, InProcess, ServerOptions, ToolFilter, connect_in_process,
+};
+use asgardeo_mcp::tools::{ToolContext, ToolSettings};
 use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
-use rmcp::service::RunningService;
-use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
 
+/// How a test's server is set up; every part defaults to what `asgardeo-mcp` uses.
+#[derive(Default)]
+pub struct Setup {
+    pub filter: ToolFilter,
+    pub options: ServerOptions,
+    pub tools: ToolSettings,
+    pub audit: AuditLog,
+}
+
 pub struct McpClient {
-    pub service: RunningService<RoleClient, ()>,
+    pub service: InProcess<()>,
+    pub server: AsgardeoServer,
 }
 
 impl McpClient {
+    pub fn server(upstream: Upstream, setup: Setup) -> AsgardeoServer {
+        let tools = Arc::new(ToolContext::new(upstream, setup.tools));
+        AsgardeoServer::new(tools, setup.options, &setup.filter, setup.audit).expect("server")
+    }
+
+    pub async fn start(upstream: Upstream, setup: Setup) -> Self {
+        let server = Self::server(upstream, setup);
+        let service = connect_in_process(server.clone(), ())
+            .await
+            .expect("client");
+        Self { service, server }
+    }
+
     pub async fn connect(
         upstream: Upstream,
         filter: ToolFilter,
         options: ServerOptions,
         audit: AuditLog,
     ) -> Self {
-        let server = AsgardeoServer::new(upstream, options, &filter, audit).expect("server");
-        let (server_io, client_io) = tokio::io::duplex(1 << 20);
-        tokio::spawn(async move {
-            if let Ok(service) = server.serve(server_io).await {
-                let _ = service.waiting().await;
-            }
-        });
-        let service = ().serve(client_io).await.expect("client");
-        Self { service }
+        Self::start(
+            upstream,
+            Setup {
+                filter,
+                options,
+                audit,
+                ..Default::default()
+            },
+        )
+        .await
     }
 
-    /// Every tool, against the fixture's sandbox, with these options.
-    pub async fn with_options(f: &super::Fixture, options: ServerOptions) -> Self {
-        Self::connect(
+    /// Every tool, against the fixture's sandbox, with these tool settings.
+    pub async fn with_tools(f: &super::Fixture, tools: ToolSettings) -> Self {
+        Self::start(
             f.upstream.clone(),
-            ToolFilter::default(),
-            options,
-            AuditLog::default(),
+            Setup {
+                tools,
+                ..Default::default()
+            },
         )
         .await
     }

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use asgardeo_mcp::api::{Upstream, UpstreamSettings};
 use asgardeo_mcp::sandbox::{Sandbox, SandboxConfig};
-use asgardeo_mcp::upstream::{Upstream, UpstreamSettings};
 
 pub struct Fixture {
     pub sandbox: Sandbox,

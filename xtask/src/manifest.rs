@@ -34,6 +34,29 @@ pub struct Api {
     pub scopes: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub relax: Vec<Relaxation>,
+    /// Places where real servers answer differently from the document (after the tolerant
+    /// step; response twins are named `<Name>Response`).
+    #[serde(default)]
+    pub tolerate: Vec<Tolerance>,
+}
+
+/// One place where a real server's answer differs from the document, widened on purpose.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tolerance {
+    /// JSON pointer into the derived document.
+    pub at: String,
+    /// `"any"`: the value there may be any JSON (a field that arrives in several shapes).
+    #[serde(default)]
+    pub accept: Option<String>,
+    /// Declares a property the document omits (a field found in an older or newer place).
+    #[serde(default)]
+    pub add_property: Option<String>,
+    /// The added property's JSON type (default `string`).
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// Where this was seen: the server code or captured response it comes from.
+    pub reason: String,
 }
 
 /// A tolerance added to a schema because the live server sends more than the spec allows.

@@ -55,6 +55,7 @@ pub fn derive(api: &Api, text: &str) -> Result<Value> {
     steps::prune::keep_operations(&mut doc, &api.operations)?;
     steps::prose::drop_prose(&mut doc);
     steps::relax::apply(&mut doc, &api.relax)?;
+    steps::tolerant::apply(&mut doc, &api.tolerate)?;
     doc["info"] = json!({ "title": api.name, "version": doc.pointer("/info/version").cloned().unwrap_or(json!("v1")) });
     doc["openapi"] = json!("3.0.3");
     doc["x-base-path"] = json!(api.base_path);

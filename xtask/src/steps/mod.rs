@@ -11,6 +11,7 @@ pub mod relax;
 pub mod scopes;
 pub mod swagger2;
 pub mod text_faults;
+pub mod tolerant;
 pub mod upstream_faults;
 pub mod yaml;
 

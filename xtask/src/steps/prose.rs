@@ -59,7 +59,7 @@ fn walk(value: &mut Value, is_name_map: bool) {
 }
 
 /// Our own extensions: shape facts the pipeline adds.
-const OURS: [&str; 2] = [scopes::KEY, "x-base-path"];
+const OURS: [&str; 3] = [scopes::KEY, "x-base-path", super::tolerant::KNOWN_VALUES];
 
 fn is_prose(key: &str) -> bool {
     PROSE.contains(&key) || (key.starts_with("x-") && !OURS.contains(&key))

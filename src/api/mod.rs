@@ -1,0 +1,86 @@
+//! The management APIs: the typed clients progenitor generates from `openapi/` (one sealed
+//! module per WSO2 API, never edited or copied), and the one seam every request passes
+//! through (`Upstream`: base URL, bearer token, retries, timeouts, TLS, the call's journal).
+
+mod call;
+mod failure;
+mod token;
+mod upstream;
+
+pub use call::{CallScope, WriteOutcome, WriteRecord};
+pub use failure::{ApiFailure, FailureKind};
+pub use token::{GrantedToken, TokenError};
+pub use upstream::{SetupError, Upstream, UpstreamSettings};
+
+/// One generated API: its name, where it lives under the tenant URL, and its operations as
+/// (operationId, HTTP method, path, scopes).
+#[derive(Debug, Clone, Copy)]
+pub struct ApiSpec {
+    pub name: &'static str,
+    pub base_path: &'static str,
+    pub operations: &'static [(
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+    )],
+}
+
+macro_rules! generated_api {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[allow(clippy::all, clippy::pedantic, dead_code, unused_imports, unused_mut, irrefutable_let_patterns, mismatched_lifetime_syntaxes)]
+            pub mod $name {
+                include!(concat!(env!("OUT_DIR"), "/", stringify!($name), ".rs"));
+            }
+        )*
+
+        /// Every generated API, for code that walks them all (scopes, the sandbox's routes).
+        pub const ALL: &[ApiSpec] = &[$(ApiSpec { name: stringify!($name), base_path: $name::BASE_PATH, operations: $name::OPERATIONS }),*];
+    };
+}
+
+generated_api!(
+    applications,
+    api_resources,
+    claims,
+    identity_providers,
+    authenticators,
+    oidc_scopes,
+    users,
+    roles
+);
+
+/// Every (API, operation, method, scopes) the generated clients can call.
+pub fn all_operations() -> impl Iterator<
+    Item = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+    ),
+> {
+    ALL.iter().flat_map(|spec| {
+        spec.operations
+            .iter()
+            .map(move |(id, method, _, scopes)| (spec.name, *id, *method, *scopes))
+    })
+}
+
+/// The scopes of one operation, by operationId.
+pub fn operation_scopes(operation: &str) -> &'static [&'static str] {
+    all_operations()
+        .find(|(_, id, _, _)| *id == operation)
+        .map_or(&[], |(_, _, _, scopes)| scopes)
+}
+
+/// The union of the scopes of `operations`, sorted and without repeats.
+pub fn scopes_of<'a>(operations: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
+    let mut scopes: Vec<&'static str> = operations
+        .into_iter()
+        .flat_map(|op| operation_scopes(op).iter().copied())
+        .collect();
+    scopes.sort_unstable();
+    scopes.dedup();
+    scopes
+}

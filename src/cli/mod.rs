@@ -1,0 +1,337 @@
+//! The `asgardeo-mcp` command line: the stdio MCP server (default), the standalone sandbox, and
+//! commands for people and scripts (`tools`, `call`, `doctor`). stdout carries only the MCP
+//! protocol in server mode and only the command's result otherwise; logs go to stderr.
+
+mod call;
+mod config;
+pub mod doctor;
+mod logging;
+mod output;
+mod tools;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use rmcp::ServiceExt;
+
+pub use config::{ConfigError, Sources, env_bool};
+pub use logging::{allowed as log_allowed, filter as log_filter};
+
+use crate::api::{Upstream, UpstreamSettings};
+use crate::server::{AsgardeoServer, AuditLog, Product, ServerOptions, ToolFilter};
+use crate::tools::{ToolContext, ToolSettings};
+
+#[derive(Parser)]
+#[command(
+    name = "asgardeo-mcp",
+    version,
+    about = "MCP server for Asgardeo and WSO2 Identity Server administration"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args)]
+pub(crate) struct Global {
+    /// Run against the embedded sandbox (an in-memory organization) instead of BASE_URL.
+    #[arg(long, global = true)]
+    sandbox: bool,
+    /// The organization's base URL (overrides BASE_URL).
+    #[arg(long, global = true)]
+    base_url: Option<String>,
+    /// The M2M application's client id (overrides CLIENT_ID). The secret is read only from the
+    /// environment (CLIENT_SECRET), never from the command line.
+    #[arg(long, global = true)]
+    client_id: Option<String>,
+    /// `asgardeo` (default) or `wso2is` (overrides PRODUCT_MODE).
+    #[arg(long, global = true)]
+    product_mode: Option<String>,
+    /// An extra CA certificate (PEM) to trust (overrides CERT_PATH).
+    #[arg(long, global = true)]
+    cert_path: Option<String>,
+    /// Accept a plain-http BASE_URL to a host other than this machine (credentials would travel
+    /// in clear text).
+    #[arg(long, global = true)]
+    allow_insecure_http: bool,
+    /// Expose only tools that change nothing (also ASGARDEO_MCP_READ_ONLY=true).
+    #[arg(long, global = true)]
+    read_only: bool,
+    /// Expose only these tools: comma-separated names, globs (`create_*`) or toolsets.
+    #[arg(long, global = true, env = "ASGARDEO_MCP_TOOLS", value_delimiter = ',')]
+    tools: Vec<String>,
+    /// Hide these tools: comma-separated names, globs or toolsets.
+    #[arg(
+        long,
+        global = true,
+        env = "ASGARDEO_MCP_EXCLUDE_TOOLS",
+        value_delimiter = ','
+    )]
+    exclude_tools: Vec<String>,
+    /// List tools even when the token lacks the scopes they need.
+    #[arg(long, global = true)]
+    keep_unauthorized_tools: bool,
+    /// How long `update_login_flow` waits for generation, in seconds.
+    #[arg(long, global = true, default_value_t = 120)]
+    login_flow_timeout: u64,
+    /// Every tool call's time limit, in seconds (under the 60 s hosts give a request).
+    #[arg(long, global = true, default_value_t = 45)]
+    call_timeout: u64,
+    /// Append one JSON line per call of a tool that writes to this file.
+    #[arg(long, global = true, env = "ASGARDEO_MCP_AUDIT_LOG")]
+    audit_log: Option<PathBuf>,
+    /// Log filter for stderr (e.g. `debug`, `off`); RUST_LOG also works.
+    #[arg(long, global = true, env = "ASGARDEO_MCP_LOG")]
+    log: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the MCP server over stdio (the default).
+    Serve,
+    /// Run the sandbox standalone and print its base URL and credentials.
+    #[cfg(feature = "sandbox")]
+    Sandbox(SandboxArgs),
+    /// List the tools this configuration exposes, their toolsets, access and scopes.
+    Tools {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call one tool and print its structured result.
+    Call {
+        /// The tool's name.
+        tool: String,
+        /// An argument as key=value, converted by the tool's input schema.
+        #[arg(long = "arg", value_name = "KEY=VALUE")]
+        args: Vec<String>,
+        /// All arguments as one JSON object.
+        #[arg(long)]
+        json: Option<String>,
+    },
+    /// Check configuration, reachability, TLS, credentials and scopes.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[cfg(feature = "sandbox")]
+#[derive(Args)]
+struct SandboxArgs {
+    /// The port to listen on (127.0.0.1; 0 for any free port).
+    #[arg(long, default_value_t = 9443)]
+    port: u16,
+    /// The organization name in the base URL.
+    #[arg(long, default_value = "sandbox")]
+    org: String,
+    /// Extra applications to seed (for paging and benchmarks).
+    #[arg(long, default_value_t = 0)]
+    seed_apps: usize,
+    /// Seed of the deterministic identifiers.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Lifetime of issued tokens, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    token_lifetime: u64,
+    /// How long a login-flow generation takes, in milliseconds.
+    #[arg(long, default_value_t = 1500)]
+    login_flow_ms: u64,
+    /// Latency added to every API request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Answer this status to a fraction of requests (see --fault-fraction).
+    #[arg(long)]
+    fault_status: Option<u16>,
+    /// The fraction (0..1) of requests answered with --fault-status.
+    #[arg(long)]
+    fault_fraction: Option<f64>,
+}
+
+/// The binary's entry point.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let requested_log = cli
+        .global
+        .log
+        .clone()
+        .or_else(|| std::env::var("RUST_LOG").ok());
+    logging::init(requested_log.as_deref());
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            output::error(&format!("asgardeo-mcp: could not start the runtime: {err}"));
+            return ExitCode::from(2);
+        }
+    };
+    let doctor_json = matches!(cli.command, Some(Command::Doctor { json: true }));
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) if doctor_json => doctor::print_setup_error(&err),
+        Err(err) => {
+            output::error(&format!("asgardeo-mcp: {err:#}"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        #[cfg(feature = "sandbox")]
+        Some(Command::Sandbox(args)) => run_sandbox(args).await,
+        Some(Command::Tools { json }) => tools::list(&cli.global, json),
+        Some(Command::Doctor { json }) => doctor::run(&cli.global, json).await,
+        Some(Command::Call { tool, args, json }) => {
+            call::run(&cli.global, &tool, &args, json.as_deref()).await
+        }
+        Some(Command::Serve) | None => serve(&cli.global).await,
+    }
+}
+
+fn env(key: &str) -> Option<String> {
+    std::env::var(key).ok()
+}
+
+fn sources(global: &Global) -> Sources<'static> {
+    Sources {
+        env: &env,
+        base_url: global.base_url.clone(),
+        client_id: global.client_id.clone(),
+        product_mode: global.product_mode.clone(),
+        cert_path: global.cert_path.clone(),
+        allow_insecure_http: global.allow_insecure_http,
+    }
+}
+
+fn product(global: &Global) -> Result<Product> {
+    Ok(config::product(&sources(global))?)
+}
+
+/// The tool filter from the flags and the environment; `--read-only` wins.
+fn filter(global: &Global) -> Result<ToolFilter> {
+    let read_only = global.read_only || env_bool(&env, "ASGARDEO_MCP_READ_ONLY")?.unwrap_or(false);
+    let clean = |patterns: &[String]| -> Vec<String> {
+        patterns
+            .iter()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect()
+    };
+    Ok(ToolFilter {
+        read_only,
+        include: clean(&global.tools),
+        exclude: clean(&global.exclude_tools),
+    })
+}
+
+/// Where the server's requests go: the embedded sandbox, or the configured organization.
+async fn upstream_settings(global: &Global) -> Result<UpstreamSettings> {
+    if global.sandbox {
+        #[cfg(feature = "sandbox")]
+        {
+            let sandbox =
+                crate::sandbox::Sandbox::start(crate::sandbox::SandboxConfig::default(), 0)
+                    .await
+                    .context("starting the embedded sandbox")?;
+            tracing::info!(base_url = %sandbox.base_url, "embedded sandbox running");
+            return Ok(UpstreamSettings::new(
+                &sandbox.base_url,
+                &sandbox.credentials.client_id,
+                &sandbox.credentials.client_secret,
+            ));
+        }
+        #[cfg(not(feature = "sandbox"))]
+        anyhow::bail!(
+            "this build has no embedded sandbox (built with --no-default-features); use a build with the `sandbox` feature, or set BASE_URL, CLIENT_ID and CLIENT_SECRET"
+        );
+    }
+    Ok(config::upstream(&sources(global))?)
+}
+
+/// The server for these flags, asking the token endpoint only for the scopes of the tools it
+/// exposes (least privilege: narrowing the tools narrows the rights).
+async fn build_server(global: &Global) -> Result<AsgardeoServer> {
+    let product = product(global)?;
+    let filter = filter(global)?;
+    let scopes = AsgardeoServer::scopes_for_filter(&filter)?;
+    let settings = upstream_settings(global).await?.with_scopes(scopes);
+    let upstream = Upstream::new(settings)?;
+    let audit = match &global.audit_log {
+        Some(path) => AuditLog::to_file(path)
+            .with_context(|| format!("opening the audit log {}", path.display()))?,
+        None => AuditLog::default(),
+    };
+    let tools = Arc::new(ToolContext::new(
+        upstream,
+        ToolSettings {
+            login_flow_timeout: Duration::from_secs(global.login_flow_timeout),
+            ..Default::default()
+        },
+    ));
+    let options = ServerOptions {
+        product,
+        call_timeout: Duration::from_secs(global.call_timeout.max(1)),
+        keep_unauthorized_tools: global.keep_unauthorized_tools,
+        ..Default::default()
+    };
+    Ok(AsgardeoServer::new(tools, options, &filter, audit)?)
+}
+
+async fn serve(global: &Global) -> Result<ExitCode> {
+    let server = build_server(global).await?;
+    tracing::info!("serving MCP over stdio");
+    let transport =
+        crate::server::stdio::GuardedStdio::<tokio::io::Stdin, tokio::io::Stdout>::stdio();
+    let service = server
+        .serve(transport)
+        .await
+        .context("starting the MCP session")?;
+    service
+        .waiting()
+        .await
+        .context("the MCP session ended with an error")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "sandbox")]
+async fn run_sandbox(args: SandboxArgs) -> Result<ExitCode> {
+    use crate::sandbox::{FaultPlan, Sandbox, SandboxConfig};
+    let config = SandboxConfig {
+        org: args.org,
+        seed: args.seed,
+        seed_apps: args.seed_apps,
+        token_lifetime: Duration::from_secs(args.token_lifetime),
+        login_flow_duration: Duration::from_millis(args.login_flow_ms),
+        faults: FaultPlan {
+            latency_ms: args.latency_ms,
+            status: args.fault_status,
+            fraction: args.fault_fraction,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let sandbox = Sandbox::start(config, args.port)
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{}", args.port))?;
+    output::lines(&[
+        "sandbox running".to_owned(),
+        format!("BASE_URL={}", sandbox.base_url),
+        format!("CLIENT_ID={}", sandbox.credentials.client_id),
+        format!("CLIENT_SECRET={}", sandbox.credentials.client_secret),
+        format!("scopes: {}", sandbox.credentials.scopes.join(" ")),
+        format!("fault control: POST http://{}/sandbox/faults", sandbox.addr),
+    ]);
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    Ok(ExitCode::SUCCESS)
+}

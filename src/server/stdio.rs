@@ -1,0 +1,229 @@
+//! The stdio transport with a reply for every line. rmcp's own line transport silently drops
+//! input that is not JSON (invalid UTF-8, lone surrogates, nesting beyond the parser's limit),
+//! so the client waits for its own timeout; this one answers such a line with a JSON-RPC parse
+//! error (id null), a line over the size limit with an invalid-request error, and a
+//! `tools/call` whose `arguments` is not an object with invalid-params (-32602) instead of
+//! method-not-found. Everything else is rmcp's: valid lines are parsed by its message types and
+//! every reply is written through its writer.
+//!
+//! The upstream fix would be for `AsyncRwTransport::receive` to queue `-32700` for Syntax/Eof
+//! errors (as it already queues `-32600` for Data errors) and to check `params.arguments`.
+
+use rmcp::model::{ErrorData, NumberOrString};
+use rmcp::service::{RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
+use rmcp::transport::Transport;
+use rmcp::transport::async_rw::AsyncRwTransport;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+
+/// The largest request line accepted (arguments included).
+pub const MAX_LINE: usize = 1 << 20;
+
+pub struct GuardedStdio<R, W: AsyncWrite + Send + Unpin + 'static> {
+    reader: BufReader<R>,
+    line: Vec<u8>,
+    discarding: bool,
+    writer: AsyncRwTransport<RoleServer, tokio::io::Empty, W>,
+}
+
+impl<R, W> GuardedStdio<R, W>
+where
+    R: AsyncRead + Send + Unpin,
+    W: AsyncWrite + Send + Unpin + 'static,
+{
+    pub fn new(read: R, write: W) -> Self {
+        Self {
+            reader: BufReader::new(read),
+            line: Vec::new(),
+            discarding: false,
+            writer: AsyncRwTransport::new(tokio::io::empty(), write),
+        }
+    }
+
+    /// The process's own stdin and stdout.
+    pub fn stdio() -> GuardedStdio<tokio::io::Stdin, tokio::io::Stdout> {
+        GuardedStdio::new(tokio::io::stdin(), tokio::io::stdout())
+    }
+
+    async fn reply(&mut self, error: ErrorData, id: Option<NumberOrString>) -> bool {
+        self.writer
+            .send(TxJsonRpcMessage::<RoleServer>::error(error, id))
+            .await
+            .is_ok()
+    }
+}
+
+/// A line's verdict: a message for rmcp, an error to answer, or nothing at all.
+enum Verdict {
+    Message(Box<RxJsonRpcMessage<RoleServer>>),
+    Reply(ErrorData, Option<NumberOrString>),
+    Skip,
+}
+
+fn request_id(value: &Value) -> Option<NumberOrString> {
+    match value.get("id")? {
+        Value::Number(n) => n.as_i64().map(NumberOrString::Number),
+        Value::String(s) => Some(NumberOrString::String(s.as_str().into())),
+        _ => None,
+    }
+}
+
+fn judge(line: &[u8]) -> Verdict {
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Verdict::Skip;
+    }
+    if std::str::from_utf8(line).is_err() {
+        return Verdict::Reply(
+            ErrorData::parse_error("Parse error: the message is not valid UTF-8", None),
+            None,
+        );
+    }
+    let value: Value = match serde_json::from_slice(line) {
+        Ok(value) => value,
+        Err(e) => {
+            return Verdict::Reply(
+                ErrorData::parse_error(format!("Parse error: {e}"), None),
+                None,
+            );
+        }
+    };
+    let id = request_id(&value);
+    if value.get("method").and_then(Value::as_str) == Some("tools/call")
+        && let Some(arguments) = value.pointer("/params/arguments")
+        && !arguments.is_object()
+        && !arguments.is_null()
+    {
+        return Verdict::Reply(
+            ErrorData::invalid_params("`arguments` must be an object", None),
+            id,
+        );
+    }
+    match serde_json::from_value::<RxJsonRpcMessage<RoleServer>>(value.clone()) {
+        Ok(message) => Verdict::Message(Box::new(message)),
+        // A notification nobody understands is dropped, as the protocol says.
+        Err(_) if id.is_none() && value.get("method").is_some() => Verdict::Skip,
+        Err(e) => Verdict::Reply(
+            ErrorData::invalid_request(format!("Invalid request: {e}"), None),
+            id,
+        ),
+    }
+}
+
+impl<R, W> Transport<RoleServer> for GuardedStdio<R, W>
+where
+    R: AsyncRead + Send + Unpin,
+    W: AsyncWrite + Send + Unpin + 'static,
+{
+    type Error = std::io::Error;
+
+    fn send(
+        &mut self,
+        item: TxJsonRpcMessage<RoleServer>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        self.writer.send(item)
+    }
+
+    async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
+        loop {
+            // Bounded line read: never buffer more than MAX_LINE of one line. A cancelled read
+            // keeps its partial line in `self.line` and resumes it.
+            let complete = loop {
+                let available = match self.reader.fill_buf().await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::error!("error reading stdin: {e}");
+                        return None;
+                    }
+                };
+                if available.is_empty() {
+                    return None;
+                }
+                let (take, done) = match available.iter().position(|b| *b == b'\n') {
+                    Some(at) => (at + 1, true),
+                    None => (available.len(), false),
+                };
+                if !self.discarding {
+                    if self.line.len() + take > MAX_LINE + 1 {
+                        self.discarding = true;
+                        self.line.clear();
+                    } else {
+                        self.line.extend_from_slice(&available[..take]);
+                    }
+                }
+                self.reader.consume(take);
+                if done {
+                    break !std::mem::take(&mut self.discarding);
+                }
+            };
+            if !complete {
+                if !self
+                    .reply(
+                        ErrorData::invalid_request(
+                            format!("Request too large: a message may be at most {MAX_LINE} bytes"),
+                            None,
+                        ),
+                        None,
+                    )
+                    .await
+                {
+                    return None;
+                }
+                continue;
+            }
+            let line = std::mem::take(&mut self.line);
+            let trimmed = line.strip_suffix(b"\n").unwrap_or(&line);
+            let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+            match judge(trimmed) {
+                Verdict::Message(message) => return Some(*message),
+                Verdict::Skip => continue,
+                Verdict::Reply(error, id) => {
+                    if !self.reply(error, id).await {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn close(&mut self) -> Result<(), Self::Error> {
+        self.writer.close().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(verdict: Verdict) -> Option<i32> {
+        match verdict {
+            Verdict::Reply(e, _) => Some(e.code.0),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn every_undecodable_line_gets_an_error_reply() {
+        assert_eq!(code(judge(b"\xff\xfe{}")), Some(-32700));
+        assert_eq!(
+            code(judge(
+                br#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"\ud800"}}"#
+            )),
+            Some(-32700)
+        );
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(code(judge(deep.as_bytes())), Some(-32700));
+        assert_eq!(code(judge(b"{\"jsonrpc\":")), Some(-32700));
+        assert_eq!(
+            code(judge(
+                br#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"list_claims","arguments":"x"}}"#
+            )),
+            Some(-32602)
+        );
+        assert!(matches!(
+            judge(br#"{"jsonrpc":"2.0","id":4,"method":"ping"}"#),
+            Verdict::Message(_)
+        ));
+        assert!(matches!(judge(b"   "), Verdict::Skip));
+    }
+}

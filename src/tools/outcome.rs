@@ -1,0 +1,264 @@
+//! One result pipeline for every tool: failures a user or model can act on become a tool
+//! result with `isError: true` and one sentence saying what happened and what to do, and a
+//! generated client's result is turned into either its value or that sentence by
+//! [`OrExplain::or_explain`], so no tool writes the matching by hand.
+
+use std::fmt::Display;
+
+use progenitor_client::{Error, ResponseValue};
+use rmcp::handler::server::tool::IntoCallToolResult;
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+use serde::Serialize;
+
+use crate::api::{ApiFailure, CallScope, FailureKind, WriteOutcome};
+
+#[derive(Debug, Clone)]
+pub struct ToolError {
+    pub message: String,
+}
+
+impl ToolError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// A bad argument: which one, and why.
+    pub fn invalid(argument: &str, why: &str) -> Self {
+        Self::new(format!("Invalid argument `{argument}`: {why}."))
+    }
+
+    pub fn not_found(what: impl Display) -> Self {
+        Self::new(format!("Not found: {what}."))
+    }
+
+    /// A field the tool cannot work without is missing from the server's answer.
+    pub fn missing(field: &str, operation: &str) -> Self {
+        Self::new(format!(
+            "The server's answer to {operation} has no `{field}`, which this tool cannot work without. Nothing was changed by this call; report this with the server's version."
+        ))
+    }
+
+    /// An upstream failure, explained for `doing` ("creating application `x`").
+    pub fn explain(doing: &str, failure: &ApiFailure, base_url: &str) -> Self {
+        let detail = if failure.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" The server said: {}", failure.detail.trim_end_matches('.')) + "."
+        };
+        let url = failure.url.as_deref().unwrap_or(base_url);
+        let limit = failure
+            .limit
+            .map(|l| format!(" within {} seconds", trim_seconds(l)))
+            .unwrap_or_default();
+        let message = match (&failure.kind, failure.status()) {
+            (_, Some(401)) if failure.token_endpoint.is_some() => format!(
+                "Authentication failed while {doing}: the token endpoint {} rejected the client credentials.{detail} Check CLIENT_ID and CLIENT_SECRET, and that BASE_URL ({base_url}) is your organization's URL (https://api.asgardeo.io/t/<org> or https://<host>/t/<tenant>).",
+                failure.token_endpoint.as_deref().unwrap_or("/oauth2/token")
+            ),
+            (_, Some(401)) => format!(
+                "Authentication failed while {doing}: the API rejected a freshly issued token.{detail} Check CLIENT_ID, CLIENT_SECRET and BASE_URL ({base_url}), and that the M2M application is still active."
+            ),
+            (_, Some(403)) => {
+                let scopes = failure.required_scopes();
+                let (needed, grant) = if scopes.is_empty() {
+                    ("the required scope".to_owned(), "it".to_owned())
+                } else {
+                    (
+                        format!("the scope(s) {}", scopes.join(", ")),
+                        scopes.join(", "),
+                    )
+                };
+                format!(
+                    "Permission denied while {doing}: the M2M application behind CLIENT_ID lacks {needed}.{detail} Authorize the application for the management API that grants {grant} (Console > Applications > your M2M app > API Authorization), then retry."
+                )
+            }
+            (_, Some(404)) => format!(
+                "Not found while {doing}.{detail} Check the identifier; list tools show what exists."
+            ),
+            (_, Some(409)) => format!(
+                "Conflict while {doing}: it already exists.{detail} Use a different name, or read the existing one instead."
+            ),
+            (_, Some(400)) => format!(
+                "The server rejected the request while {doing}.{detail} Correct the arguments and retry."
+            ),
+            (_, Some(429)) => match failure.retry_after {
+                Some(wait) => format!(
+                    "Rate limited while {doing}. Retry after {} seconds, as the server asks.{detail}",
+                    wait.as_secs()
+                ),
+                None => format!(
+                    "Rate limited while {doing}. The server did not say for how long; wait a minute before retrying.{detail}"
+                ),
+            },
+            (_, Some(status)) if status >= 500 => format!(
+                "The server failed ({status}) while {doing}.{detail} This is on the server's side; {}.",
+                failure
+                    .retry_after
+                    .map_or("retry in a little while".to_owned(), |d| format!(
+                        "it asks to retry after {} seconds",
+                        d.as_secs()
+                    ))
+            ),
+            (_, Some(status)) => format!("Unexpected status {status} while {doing}.{detail}"),
+            (FailureKind::Timeout, _) if failure.write_unknown => format!(
+                "No answer from {url}{limit} while {doing}. The request was sent, so the change may or may not have happened: check its current state before trying again."
+            ),
+            (FailureKind::Timeout, _) => format!(
+                "No answer from {url}{limit} while {doing}. The server may be slow or unreachable; retry, or check BASE_URL."
+            ),
+            (FailureKind::Deadline, _) => format!(
+                "Out of time{limit} while {doing}: the call's time limit ran out before the request to {url} could be sent, so it was not sent. Retry, or raise --call-timeout."
+            ),
+            (FailureKind::Cancelled, _) => {
+                format!("Cancelled while {doing}; the request to {url} was not sent.")
+            }
+            (FailureKind::Connect, _) => format!(
+                "Could not connect to {url} while {doing}: {}. Check BASE_URL, the network, and TLS trust (CERT_PATH for a private CA).",
+                failure.detail
+            ),
+            (FailureKind::Dropped, _) if failure.write_unknown => format!(
+                "The connection to {url} dropped while {doing}, after the request was sent: the change may or may not have happened. Check its current state before trying again. ({})",
+                failure.detail
+            ),
+            (FailureKind::Dropped, _) => format!(
+                "The connection to {url} dropped while {doing} ({}). Retry.",
+                failure.detail
+            ),
+            (FailureKind::Decode, _) => format!(
+                "The server's answer while {doing} could not be read: {}. Report this with the server's version.",
+                failure.detail
+            ),
+            (FailureKind::InvalidRequest, _) => format!(
+                "The request could not be built while {doing}: {}.",
+                failure.detail
+            ),
+            (FailureKind::Status(_), None) => format!("Failed while {doing}.{detail}"),
+        };
+        Self::new(message)
+    }
+}
+
+fn trim_seconds(d: std::time::Duration) -> String {
+    let secs = d.as_secs_f64();
+    if (secs - secs.round()).abs() < 0.05 {
+        format!("{}", secs.round() as u64)
+    } else {
+        format!("{secs:.1}")
+    }
+}
+
+impl Display for ToolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl IntoCallToolResult for ToolError {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
+        Ok(CallToolResult::error(vec![ContentBlock::text(self.message)]).into())
+    }
+}
+
+/// What a write returned: its decoded body, or, when the server performed the write but its
+/// answer could not be read, where the server said the result is.
+#[derive(Debug)]
+pub enum Written<T> {
+    Read(T),
+    /// The server answered 2xx; the body was unreadable (malformed, or the connection dropped).
+    Unreadable {
+        location: Option<String>,
+        detail: String,
+    },
+}
+
+/// Turns a generated client's result into its value or an explained [`ToolError`].
+#[allow(async_fn_in_trait)]
+pub trait OrExplain<T> {
+    /// The value, or a sentence saying what went wrong while `doing` and what to do.
+    async fn or_explain(self, doing: impl Display + Send) -> Result<T, ToolError>;
+
+    /// For a write: also tells a performed write with an unreadable answer from a failure.
+    async fn or_explain_write(self, doing: impl Display + Send) -> Result<Written<T>, ToolError>;
+
+    /// Like `or_explain`, but a 404 is `None`.
+    async fn or_absent(self, doing: impl Display + Send) -> Result<Option<T>, ToolError>;
+
+    /// The whole response (headers too), or the classified failure for the tool to weigh.
+    async fn or_failure(self) -> Result<ResponseValue<T>, ApiFailure>;
+}
+
+impl<T, E: Serialize> OrExplain<T> for Result<ResponseValue<T>, Error<E>> {
+    async fn or_explain(self, doing: impl Display + Send) -> Result<T, ToolError> {
+        match self {
+            Ok(value) => Ok(value.into_inner()),
+            Err(error) => Err(explain(&doing.to_string(), error).await),
+        }
+    }
+
+    async fn or_explain_write(self, doing: impl Display + Send) -> Result<Written<T>, ToolError> {
+        match self {
+            Ok(value) => Ok(Written::Read(value.into_inner())),
+            Err(error) => {
+                let failure = ApiFailure::from_error(error).await;
+                let performed = matches!(failure.kind, FailureKind::Decode | FailureKind::Dropped)
+                    && CallScope::current()
+                        .and_then(|s| s.writes().pop())
+                        .is_some_and(|w| matches!(w.outcome, WriteOutcome::Ok { .. }));
+                if performed {
+                    let location = CallScope::current()
+                        .and_then(|s| s.writes().pop())
+                        .and_then(|w| w.location);
+                    return Ok(Written::Unreadable {
+                        location,
+                        detail: failure.detail,
+                    });
+                }
+                Err(ToolError::from_failure(&doing.to_string(), &failure))
+            }
+        }
+    }
+
+    async fn or_failure(self) -> Result<ResponseValue<T>, ApiFailure> {
+        match self {
+            Ok(value) => Ok(value),
+            Err(error) => Err(ApiFailure::from_error(error).await),
+        }
+    }
+
+    async fn or_absent(self, doing: impl Display + Send) -> Result<Option<T>, ToolError> {
+        match self {
+            Ok(value) => Ok(Some(value.into_inner())),
+            Err(Error::ErrorResponse(r)) if r.status().as_u16() == 404 => Ok(None),
+            Err(error) => Err(explain(&doing.to_string(), error).await),
+        }
+    }
+}
+
+async fn explain<E: Serialize>(doing: &str, error: Error<E>) -> ToolError {
+    let failure = ApiFailure::from_error(error).await;
+    ToolError::from_failure(doing, &failure)
+}
+
+impl ToolError {
+    /// `explain` with the tenant URL the failure itself shows.
+    pub fn from_failure(doing: &str, failure: &ApiFailure) -> Self {
+        Self::explain(doing, failure, tenant_of(failure))
+    }
+}
+
+/// The tenant's base URL as far as a failure shows it: the URL up to `/t/<org>`.
+fn tenant_of(failure: &ApiFailure) -> &str {
+    let Some(url) = failure.url.as_deref() else {
+        return "BASE_URL";
+    };
+    match url.find("/t/") {
+        Some(at) => {
+            let rest = &url[at + 3..];
+            let end = rest.find('/').map_or(url.len(), |e| at + 3 + e);
+            &url[..end]
+        }
+        None => url,
+    }
+}
