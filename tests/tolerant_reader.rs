@@ -3,6 +3,9 @@
 //! replaces one enum value with a value never seen). The tool must still succeed, unless the
 //! deleted field is one it cannot work without, and then its message must say what is missing.
 
+// The test reports how many mutated answers it checked.
+#![allow(clippy::print_stderr)]
+
 mod common;
 
 use std::collections::BTreeSet;

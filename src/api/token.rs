@@ -50,7 +50,8 @@ pub enum TokenError {
     #[error("could not reach the token endpoint {url}: {detail}")]
     Transport {
         url: String,
-        timed_out: bool,
+        /// The time limit that ran out, for a timeout.
+        timed_out: Option<Duration>,
         detail: String,
     },
     #[error("the token endpoint {url} answered {status}: {error} {description}")]
@@ -75,15 +76,16 @@ impl TokenError {
 
     /// A token failure as the response the API call would have had, so that every generated
     /// client reports it through its ordinary error path (401 stays 401).
-    pub fn into_response(self, operation: &'static str, limit: Duration) -> reqwest::Response {
+    pub fn into_response(self, operation: &'static str) -> reqwest::Response {
         let message = self.to_string();
-        let (status, local) = match &self {
-            TokenError::Rejected { status, .. } => (*status, None),
-            TokenError::Malformed { .. } => (502, None),
+        let (status, local, limit) = match &self {
+            TokenError::Rejected { status, .. } => (*status, None, None),
+            TokenError::Malformed { .. } => (502, None, None),
             TokenError::Transport {
-                timed_out: true, ..
-            } => (599, Some("timeout")),
-            TokenError::Transport { .. } => (599, Some("connect")),
+                timed_out: Some(limit),
+                ..
+            } => (599, Some("timeout"), Some(*limit)),
+            TokenError::Transport { .. } => (599, Some("connect"), None),
         };
         let body = serde_json::json!({ "code": "TOKEN", "message": "token request failed", "description": message });
         let mut builder = http::Response::builder()
@@ -96,9 +98,10 @@ impl TokenError {
                 .header(URL_HEADER, value);
         }
         if let Some(kind) = local {
-            builder = builder
-                .header(LOCAL_FAILURE_HEADER, kind)
-                .header(LIMIT_HEADER, limit.as_millis().to_string());
+            builder = builder.header(LOCAL_FAILURE_HEADER, kind);
+        }
+        if let Some(limit) = limit {
+            builder = builder.header(LIMIT_HEADER, limit.as_millis().to_string());
         }
         let response = builder
             .body(body.to_string())
@@ -126,6 +129,7 @@ struct OAuthError {
 
 pub struct TokenSource {
     url: String,
+    request_timeout: Duration,
     client_id: String,
     client_secret: String,
     scopes: String,
@@ -133,9 +137,16 @@ pub struct TokenSource {
 }
 
 impl TokenSource {
-    pub fn new(url: String, client_id: String, client_secret: String, scopes: Vec<String>) -> Self {
+    pub fn new(
+        url: String,
+        client_id: String,
+        client_secret: String,
+        scopes: Vec<String>,
+        request_timeout: Duration,
+    ) -> Self {
         Self {
             url,
+            request_timeout,
             client_id,
             client_secret,
             scopes: scopes.join(" "),
@@ -150,7 +161,7 @@ impl TokenSource {
     fn timed_out(&self, limit: Duration) -> TokenError {
         TokenError::Transport {
             url: self.url.clone(),
-            timed_out: true,
+            timed_out: Some(limit),
             detail: format!("no answer within {} seconds", limit.as_secs_f32()),
         }
     }
@@ -166,7 +177,7 @@ impl TokenSource {
         if let Some(url) = scope.and_then(CallScope::token_timed_out) {
             return Err(TokenError::Transport {
                 url,
-                timed_out: true,
+                timed_out: scope.and_then(CallScope::limit),
                 detail: "it did not answer earlier in this call".into(),
             });
         }
@@ -184,7 +195,7 @@ impl TokenSource {
         let result = self.mint(http, remaining).await;
         if let (
             Err(TokenError::Transport {
-                timed_out: true, ..
+                timed_out: Some(_), ..
             }),
             Some(scope),
         ) = (&result, scope)
@@ -210,7 +221,7 @@ impl TokenSource {
     async fn mint(
         &self,
         http: &reqwest::Client,
-        limit: Option<Duration>,
+        remaining: Option<Duration>,
     ) -> Result<GrantedToken, TokenError> {
         let started = Instant::now();
         let mut request = http
@@ -220,16 +231,16 @@ impl TokenSource {
                 ("grant_type", "client_credentials"),
                 ("scope", self.scopes.as_str()),
             ]);
-        if let Some(limit) = limit {
-            request = request.timeout(limit);
-        }
+        // The call's time left, when it is shorter than the client's own request timeout.
+        let limit = remaining.map_or(self.request_timeout, |r| r.min(self.request_timeout));
+        request = request.timeout(limit);
         let transport = |err: reqwest::Error| {
             if err.is_timeout() {
-                self.timed_out(limit.unwrap_or_default())
+                self.timed_out(limit)
             } else {
                 TokenError::Transport {
                     url: self.url.clone(),
-                    timed_out: false,
+                    timed_out: None,
                     detail: super::upstream::source_chain(&err),
                 }
             }

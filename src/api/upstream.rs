@@ -190,6 +190,7 @@ impl Upstream {
             settings.client_id.clone(),
             settings.client_secret.clone(),
             settings.scopes.clone(),
+            settings.request_timeout,
         );
         Ok(Self {
             shared: Arc::new(Shared {
@@ -250,7 +251,7 @@ impl Upstream {
     pub async fn token(&self) -> Result<GrantedToken, TokenError> {
         let transport = self.transport().map_err(|detail| TokenError::Transport {
             url: self.token_url().to_owned(),
-            timed_out: false,
+            timed_out: None,
             detail,
         })?;
         self.shared.tokens.get(transport, None).await
@@ -374,7 +375,7 @@ impl Upstream {
                         },
                         None,
                     );
-                    return Ok(err.into_response(operation, self.shared.settings.request_timeout));
+                    return Ok(err.into_response(operation));
                 }
             };
             let Some(mut attempt) = request.try_clone() else {
@@ -386,6 +387,22 @@ impl Upstream {
                     false,
                 ));
             };
+            // A write is checked once more right before it goes: the token may have taken a
+            // while, and nothing may be sent after the call was cancelled.
+            if write && scope.as_ref().is_some_and(CallScope::is_cancelled) {
+                journal(
+                    WriteOutcome::NotSent {
+                        reason: "cancelled".into(),
+                    },
+                    None,
+                );
+                return Ok(local(
+                    LocalFailure::Cancelled,
+                    "the call was cancelled before this request was sent".into(),
+                    None,
+                    false,
+                ));
+            }
             attempt
                 .headers_mut()
                 .insert(AUTHORIZATION, token.header_value());

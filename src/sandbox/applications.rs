@@ -42,6 +42,9 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// The server's maximum page size (IdentityUtil.getMaximumItemPerPage, 100 by default).
+const MAX_PAGE: i64 = 100;
+
 fn not_found(id: &str) -> ApiError {
     ApiError::not_found(
         "APP-60006",
@@ -72,7 +75,8 @@ async fn list(
     State(shared): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<types::ApplicationListResponse>> {
-    let limit = number(&query, "limit", 30)?;
+    // Like the server, a limit above the maximum page size is quietly capped.
+    let limit = number(&query, "limit", 30)?.min(MAX_PAGE);
     let offset = number(&query, "offset", 0)?;
     if limit == 0 {
         return Err(ApiError::bad_request(
@@ -98,6 +102,29 @@ async fn list(
     let exclude_portals = query
         .get("excludeSystemPortals")
         .is_some_and(|v| v == "true");
+    // The server answers client ids and issuers only when asked for them, or when the filter
+    // names them (ServerApplicationManagementService.getAllApplications).
+    let mut attributes: Vec<&str> = query
+        .get("attributes")
+        .map(|a| {
+            a.split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(bad) = attributes.iter().find(|a| !REQUIRED_ATTRIBUTES.contains(a)) {
+        return Err(ApiError::bad_request(
+            "APP-60040",
+            format!("`{bad}` is not an attribute the list can include"),
+        ));
+    }
+    if let Some(f) = &filter {
+        attributes.extend(
+            f.attributes()
+                .filter(|a| matches!(*a, "clientId" | "issuer")),
+        );
+    }
     let store = shared.store();
     let matching: Vec<&App> = store
         .apps
@@ -119,7 +146,7 @@ async fn list(
         .iter()
         .skip(offset as usize)
         .take(limit as usize)
-        .map(|a| list_item(a, shared.tenant_url()))
+        .map(|a| list_item(a, shared.tenant_url(), &attributes))
         .collect();
     let base = format!("{}/api/server/v1/applications", shared.tenant_url());
     let mut links = Vec::new();
@@ -147,14 +174,28 @@ async fn list(
     }))
 }
 
-fn list_item(app: &App, tenant: &str) -> types::ApplicationListItem {
+/// What `attributes=` may ask for (ServerApplicationManagementService.SUPPORTED_REQUIRED_ATTRIBUTES).
+const REQUIRED_ATTRIBUTES: [&str; 7] = [
+    "advancedConfigurations",
+    "clientId",
+    "templateId",
+    "templateVersion",
+    "issuer",
+    "applicationEnabled",
+    "associatedRoles.allowedAudience",
+];
+
+fn list_item(app: &App, tenant: &str, attributes: &[&str]) -> types::ApplicationListItem {
     types::ApplicationListItem {
         id: Some(app.id.clone()),
         name: Some(app.model.name.clone()),
         description: app.model.description.clone(),
         image: app.model.image_url.clone(),
         access_url: app.model.access_url.clone(),
-        client_id: app.oidc.as_ref().and_then(|o| o.client_id.clone()),
+        client_id: attributes
+            .contains(&"clientId")
+            .then(|| app.oidc.as_ref().and_then(|o| o.client_id.clone()))
+            .flatten(),
         access: Some(if app.system_portal { "READ" } else { "WRITE" }.into()),
         self_: Some(format!("{tenant}/api/server/v1/applications/{}", app.id)),
         template_id: app.model.template_id.clone(),
@@ -265,9 +306,11 @@ fn response_model(app: &App, tenant: &str) -> ApiResult<types::ApplicationRespon
         if let Some(oidc) = &app.oidc {
             map.insert("clientId".into(), json!(oidc.client_id));
             map.insert("issuer".into(), json!(format!("{tenant}/oauth2/token")));
+            // No `name`: the server fills it from a friendly name it never has
+            // (InboundAuthConfigToApiModel, "TODO: add the friendly name"), so it is absent.
             map.insert(
                 "inboundProtocols".into(),
-                json!([{ "type": "oauth2", "name": "oidc", "self": format!("{tenant}/api/server/v1/applications/{}/inbound-protocols/oidc", app.id) }]),
+                json!([{ "type": "oauth2", "self": format!("{tenant}/api/server/v1/applications/{}/inbound-protocols/oidc", app.id) }]),
             );
         }
         map.entry("authenticationSequence").or_insert_with(|| {
@@ -319,7 +362,7 @@ async fn patch(
     let mut value = serde_json::to_value(&app.model).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
         for (key, change) in changes {
-            map.insert(key, change);
+            merge_setting(map, key, change)?;
         }
     }
     app.model = serde_json::from_value(value).map_err(|e| {
@@ -329,6 +372,98 @@ async fn patch(
         )
     })?;
     Ok(StatusCode::OK)
+}
+
+/// One top-level setting of a PATCH, merged the way the server merges it
+/// (UpdateServiceProvider and its Update* functions in identity-api-server):
+/// - plain fields are set when given (null leaves them alone);
+/// - `claimConfiguration`: dialect and requested claims (or mappings) are replaced; `role` and
+///   `subject` change only when sent (UpdateClaimConfiguration);
+/// - `authenticationSequence`: a USER_DEFINED sequence replaces the steps, which must be numbered
+///   1..n; a blank script leaves the current script in place; DEFAULT reverts to the default
+///   flow and drops the script (UpdateAuthenticationSequence).
+fn merge_setting(
+    app: &mut serde_json::Map<String, Value>,
+    key: String,
+    change: Value,
+) -> ApiResult<()> {
+    if change.is_null() {
+        return Ok(());
+    }
+    match key.as_str() {
+        "claimConfiguration" => {
+            let current = app.entry(key).or_insert_with(|| json!({}));
+            if let (Some(current), Some(change)) = (current.as_object_mut(), change.as_object()) {
+                current.insert(
+                    "dialect".into(),
+                    change.get("dialect").cloned().unwrap_or(json!("LOCAL")),
+                );
+                for field in ["requestedClaims", "claimMappings"] {
+                    current.insert(
+                        field.into(),
+                        change.get(field).cloned().unwrap_or(json!([])),
+                    );
+                }
+                for field in ["role", "subject"] {
+                    if let Some(v) = change.get(field).filter(|v| !v.is_null()) {
+                        current.insert(field.into(), v.clone());
+                    }
+                }
+            }
+        }
+        "authenticationSequence" => {
+            let user_defined = change.get("type").and_then(Value::as_str) != Some("DEFAULT");
+            if !user_defined {
+                app.remove(&key);
+                return Ok(());
+            }
+            let steps = change
+                .get("steps")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if steps.is_empty() {
+                return Err(ApiError::bad_request(
+                    "APP-60001",
+                    "Authentication steps cannot be empty for user defined authentication type: USER_DEFINED",
+                ));
+            }
+            let mut ids: Vec<u64> = steps
+                .iter()
+                .filter_map(|s| s.get("id").and_then(Value::as_u64))
+                .collect();
+            ids.sort_unstable();
+            if ids.len() != steps.len() || ids.last() != Some(&(steps.len() as u64)) {
+                return Err(ApiError::bad_request(
+                    "APP-60001",
+                    "Step ids need to be consecutive in the authentication sequence steps.",
+                ));
+            }
+            let kept_script = app.get(&key).and_then(|c| c.get("script")).cloned();
+            let mut next = change;
+            let blank = next
+                .get("script")
+                .and_then(Value::as_str)
+                .is_none_or(|s| s.trim().is_empty());
+            if let Some(map) = next.as_object_mut() {
+                map.insert("type".into(), json!("USER_DEFINED"));
+                match (blank, kept_script) {
+                    (true, Some(script)) => {
+                        map.insert("script".into(), script);
+                    }
+                    (true, None) => {
+                        map.remove("script");
+                    }
+                    _ => {}
+                }
+            }
+            app.insert(key, next);
+        }
+        _ => {
+            app.insert(key, change);
+        }
+    }
+    Ok(())
 }
 
 async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
@@ -344,10 +479,24 @@ async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiRe
 async fn read_oidc(
     State(shared): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<types::OpenIdConnectConfiguration>> {
+) -> ApiResult<Json<Value>> {
     let store = shared.store();
     let app = store.app(&id).ok_or_else(|| not_found(&id))?;
-    app.oidc.clone().map(Json).ok_or_else(|| no_oidc(&id))
+    let oidc = app.oidc.clone().ok_or_else(|| no_oidc(&id))?;
+    let mut value = serde_json::to_value(oidc).unwrap_or_default();
+    if shared.legacy_token_binding
+        && let Some(map) = value.as_object_mut()
+    {
+        // Older servers: the binding at the top level, none in `accessToken`.
+        let binding = map
+            .get_mut("accessToken")
+            .and_then(Value::as_object_mut)
+            .and_then(|a| a.remove("bindingType"));
+        if let Some(binding) = binding {
+            map.insert("accessTokenBindingType".into(), binding);
+        }
+    }
+    Ok(Json(value))
 }
 
 async fn update_oidc(

@@ -46,6 +46,13 @@ pub struct FaultPlan {
     /// Only requests whose path contains this string match (default: every API request).
     #[serde(default)]
     pub path_contains: Option<String>,
+    /// Serve the request, then wait this long before answering (a client that times out
+    /// meanwhile never learns that its write happened).
+    #[serde(default)]
+    pub answer_delay_ms: u64,
+    /// Only requests with this method match (e.g. `POST`).
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 pub struct Faults {
@@ -65,18 +72,23 @@ impl Faults {
         *self.plan.lock().unwrap_or_else(|p| p.into_inner()) = (plan, 0);
     }
 
-    /// The latency and the failure (if any) for a request to `path`.
-    fn decide(&self, path: &str) -> (Duration, Option<Injected>) {
+    /// The latency, the failure (if any) and the answer delay for a request to `path`.
+    fn decide(&self, method: &str, path: &str) -> (Duration, Option<Injected>, Duration) {
         let mut guard = self.plan.lock().unwrap_or_else(|p| p.into_inner());
         let (plan, fired) = &mut *guard;
-        if plan
+        let other_path = plan
             .path_contains
             .as_deref()
-            .is_some_and(|p| !path.contains(p))
-        {
-            return (Duration::ZERO, None);
+            .is_some_and(|p| !path.contains(p));
+        let other_method = plan
+            .method
+            .as_deref()
+            .is_some_and(|m| !m.eq_ignore_ascii_case(method));
+        if other_path || other_method {
+            return (Duration::ZERO, None, Duration::ZERO);
         }
         let latency = Duration::from_millis(plan.latency_ms);
+        let answer_delay = Duration::from_millis(plan.answer_delay_ms);
         let wants_failure = plan.status.is_some() || plan.drop_connection || plan.malformed_json;
         let fire = wants_failure
             && match (plan.count, plan.fraction) {
@@ -89,7 +101,7 @@ impl Faults {
                 (None, None) => true,
             };
         if !fire {
-            return (latency, None);
+            return (latency, None, answer_delay);
         }
         *fired += 1;
         let injected = if plan.drop_connection {
@@ -103,7 +115,7 @@ impl Faults {
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             Injected::Status(status, plan.retry_after)
         };
-        (latency, Some(injected))
+        (latency, Some(injected), answer_delay)
     }
 }
 
@@ -114,33 +126,51 @@ enum Injected {
 }
 
 pub async fn inject(State(shared): State<AppState>, request: Request, next: Next) -> Response {
-    let (latency, injected) = shared.faults.decide(request.uri().path());
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    let (latency, injected, answer_delay) = shared.faults.decide(&method, &path);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    match injected {
-        None => next.run(request).await,
+    let response = match injected {
         Some(Injected::Status(status, retry_after)) => {
             ApiError::injected(status, retry_after).into_response()
         }
-        Some(Injected::Malformed) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            "{\"truncated\": [",
-        )
-            .into_response(),
-        Some(Injected::Drop) => {
-            let broken = futures::stream::once(async {
-                Err::<bytes::Bytes, _>(std::io::Error::other("connection dropped by the sandbox"))
-            });
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                Body::from_stream(broken),
-            )
-                .into_response()
-        }
+        // Malformed and dropped answers come from a request that was served: its write happened.
+        None | Some(Injected::Malformed) | Some(Injected::Drop) => next.run(request).await,
+    };
+    let status = response.status();
+    if !path.ends_with("/oauth2/token") {
+        shared.stats.log(
+            &method,
+            &path,
+            status.as_u16(),
+            matches!(injected, Some(Injected::Drop)),
+        );
     }
+    if !answer_delay.is_zero() {
+        // Served, but slow to answer: a client that gives up now never learns the outcome.
+        tokio::time::sleep(answer_delay).await;
+    }
+    // The served answer keeps its status and headers (`Location` included); only its body is
+    // spoiled.
+    let body = match injected {
+        Some(Injected::Malformed) => Body::from("{\"truncated\": ["),
+        Some(Injected::Drop) => Body::from_stream(futures::stream::once(async {
+            Err::<bytes::Bytes, _>(std::io::Error::other("connection dropped by the sandbox"))
+        })),
+        _ => return response,
+    };
+    let (mut parts, _) = response.into_parts();
+    if parts.status == StatusCode::NO_CONTENT {
+        parts.status = StatusCode::OK;
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, body)
 }
 
 pub async fn configure(State(shared): State<AppState>, body: bytes::Bytes) -> Response {

@@ -1,6 +1,23 @@
 //! The sandbox: an in-memory, stateful simulator of the WSO2 management APIs the tools use,
 //! under a base URL shaped like the real one (`http://127.0.0.1:PORT/t/<org>`). It is the
 //! server's embedded default and the backend of the integration tests.
+//!
+//! It answers what WSO2's OpenAPI documents describe, except where real servers do otherwise;
+//! there it follows the servers. Each such difference, with where it comes from (the server
+//! code in wso2/identity-api-server at the commit the documents are pinned to, or a response
+//! captured from a real organization), and what the tools do about it:
+//!
+//! | the document says | real servers do | source | the tools |
+//! |---|---|---|---|
+//! | `GET /applications` items carry `clientId` | only when `attributes=clientId` is asked for (or the filter names `clientId`); unknown attributes are a 400 | `ServerApplicationManagementService.getAllApplications`, `getApplicationListItems` | `list_applications` and lookups ask for it |
+//! | `inboundProtocols[].name` is required | absent: filled from a friendly name that is never set | `InboundAuthConfigToApiModel` ("TODO: add the friendly name") | responses are read leniently |
+//! | SCIM `emails` are objects | a created user's untyped email comes back as a plain string | captured Asgardeo response | `emails` accepts any JSON |
+//! | the token binding is `accessToken.bindingType` | older servers answer a top-level `accessTokenBindingType` (`legacy_token_binding`) | captured response; the name of the OAuth admin form field | read from either place, written back to the documented one |
+//! | `filter` is a string | parsed by `FilterTreeBuilder`: unquoted `&`, `'`... dropped, `and`/`or` split values, only lower-case keywords, first operator wins | carbon-identity-framework `FilterTreeBuilder` | one builder quotes every value, falls back to a fragment search, and compares names exactly |
+//! | `PATCH /applications/{id}` patches | merges field by field: `claimConfiguration` keeps `role`/`subject` unless sent; a USER_DEFINED sequence needs steps numbered 1..n and keeps the current script when the new one is blank; DEFAULT drops it | `UpdateServiceProvider`, `UpdateClaimConfiguration`, `UpdateAuthenticationSequence` | updates send only what changes |
+//! | `limit` is what you ask | capped at the server's maximum page size (100) without a word | `validateAndGetLimit`, `IdentityUtil.getMaximumItemPerPage` | paging follows the count returned |
+//! | `POST /api-resources` answers 200 | 201 | the server | any 2xx is success (manifest `success` relaxation) |
+//! | the OIDC configuration is updated with PUT | there is no partial update: PUT replaces it whole | `ServerApplicationManagementService.putInbound` | read-modify-write under a per-application lock, then verified |
 
 mod api_resources;
 mod applications;
@@ -10,6 +27,7 @@ mod error;
 mod faults;
 mod filter;
 mod login_flow;
+mod observe;
 mod roles;
 mod seed;
 mod store;
@@ -45,6 +63,9 @@ pub struct SandboxConfig {
     /// How long after every stage reports done the result stays `IN_PROGRESS` (real servers
     /// can lag here; a poller must keep waiting, not spin).
     pub login_flow_result_delay: Duration,
+    /// Answer the OIDC token binding as a top-level `accessTokenBindingType`, as older servers
+    /// do, instead of in `accessToken.bindingType`.
+    pub legacy_token_binding: bool,
     pub faults: FaultPlan,
 }
 
@@ -57,6 +78,7 @@ impl Default for SandboxConfig {
             token_lifetime: Duration::from_secs(3600),
             login_flow_duration: Duration::from_millis(1500),
             login_flow_result_delay: Duration::ZERO,
+            legacy_token_binding: false,
             faults: FaultPlan::default(),
         }
     }
@@ -83,14 +105,9 @@ pub(crate) struct Shared {
     store: Mutex<store::Store>,
     faults: faults::Faults,
     base_url: String,
-    stats: Stats,
-}
-
-/// Request counters, for tests and benchmarks (`GET /sandbox/stats`).
-#[derive(Default)]
-struct Stats {
-    token_requests: std::sync::atomic::AtomicU64,
-    api_requests: std::sync::atomic::AtomicU64,
+    stats: observe::Stats,
+    /// Answer the token binding where older servers put it (see the table above).
+    legacy_token_binding: bool,
 }
 
 impl Shared {
@@ -149,7 +166,8 @@ impl Sandbox {
             store: Mutex::new(store),
             faults: faults::Faults::new(config.faults, config.seed),
             base_url: base_url.clone(),
-            stats: Stats::default(),
+            stats: observe::Stats::default(),
+            legacy_token_binding: config.legacy_token_binding,
         });
         let app = router(shared);
         let serve = async move {
@@ -198,6 +216,10 @@ fn router(shared: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             faults::inject,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            observe::record,
         ));
     let org = shared.store().org.clone();
     Router::new()
@@ -210,21 +232,15 @@ fn router(shared: AppState) -> Router {
         .route("/sandbox/tokens/expire", post(token::expire_all))
         .route("/sandbox/users/{id}", get(users::credential_state))
         .route("/sandbox/health", get(|| async { "ok" }))
-        .route("/sandbox/stats", get(stats))
+        .route("/sandbox/stats", get(observe::stats))
+        .route(
+            "/sandbox/requests",
+            get(observe::requests).delete(observe::clear_requests),
+        )
         .fallback(|| async {
             ApiError::not_found("SANDBOX-NOROUTE", "the sandbox serves no such path")
         })
         .with_state(shared)
-}
-
-async fn stats(
-    axum::extract::State(shared): axum::extract::State<AppState>,
-) -> axum::Json<serde_json::Value> {
-    use std::sync::atomic::Ordering::Relaxed;
-    axum::Json(serde_json::json!({
-        "token_requests": shared.stats.token_requests.load(Relaxed),
-        "api_requests": shared.stats.api_requests.load(Relaxed),
-    }))
 }
 
 /// Parses a request body with a generated model; a body that does not fit is a 400, never a panic.

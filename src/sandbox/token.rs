@@ -34,17 +34,17 @@ pub async fn issue(
     headers: HeaderMap,
     body: bytes::Bytes,
 ) -> Response {
-    shared
-        .stats
-        .token_requests
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let Ok(form) = serde_urlencoded::from_bytes::<TokenRequest>(&body) else {
+        shared.stats.token_requested("");
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "the body is not a form",
         );
     };
+    shared
+        .stats
+        .token_requested(form.scope.as_deref().unwrap_or_default());
     if form.grant_type.as_deref() != Some("client_credentials") {
         return oauth_error(
             StatusCode::BAD_REQUEST,

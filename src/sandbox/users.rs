@@ -76,11 +76,9 @@ fn resource(
             given_name: Some(given.to_owned()),
             family_name: Some(family.to_owned()),
         }),
-        emails: emails
-            .iter()
-            .enumerate()
-            .map(|(i, e)| serde_json::json!({ "value": e, "primary": i == 0 }))
-            .collect(),
+        // An email without a type comes back as a plain string, as Asgardeo answers it (the
+        // document says objects; see the table in the module docs of `sandbox`).
+        emails: emails.iter().map(|e| Value::from(*e)).collect(),
         meta: Some(types::UserResponseObjectMeta {
             created: Some(now.clone()),
             last_modified: Some(now),

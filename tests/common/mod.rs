@@ -67,6 +67,57 @@ impl Fixture {
             .expect("clear faults");
     }
 
+    pub async fn stats(&self) -> serde_json::Value {
+        self.http
+            .get(self.control("/sandbox/stats"))
+            .send()
+            .await
+            .expect("stats")
+            .json()
+            .await
+            .expect("stats json")
+    }
+
+    /// Every management API request the sandbox served: method, path, status, dropped.
+    pub async fn requests(&self) -> Vec<serde_json::Value> {
+        self.http
+            .get(self.control("/sandbox/requests"))
+            .send()
+            .await
+            .expect("requests")
+            .json()
+            .await
+            .expect("requests json")
+    }
+
+    /// The writes (anything but GET) among `requests`.
+    pub async fn writes(&self) -> Vec<serde_json::Value> {
+        self.requests()
+            .await
+            .into_iter()
+            .filter(|r| r["method"] != "GET")
+            .collect()
+    }
+
+    pub async fn clear_requests(&self) {
+        self.http
+            .delete(self.control("/sandbox/requests"))
+            .send()
+            .await
+            .expect("clear requests");
+    }
+
+    /// An upstream to the same sandbox with its own settings.
+    pub fn upstream_with(&self, adjust: impl FnOnce(&mut UpstreamSettings)) -> Upstream {
+        let mut settings = fast(UpstreamSettings::new(
+            &self.sandbox.base_url,
+            &self.sandbox.credentials.client_id,
+            &self.sandbox.credentials.client_secret,
+        ));
+        adjust(&mut settings);
+        Upstream::new(settings).expect("upstream")
+    }
+
     /// An upstream authenticating as a new client allowed exactly `scopes`.
     pub async fn client_with_scopes(&self, scopes: &[&str]) -> (Upstream, String, String) {
         let created: serde_json::Value = self
