@@ -133,8 +133,8 @@ fn every_jsonrpc_line_gets_an_answer_and_the_session_survives() {
         ..Config::default()
     });
     let ping = std::cell::Cell::new(0u64);
-    let client_write = std::cell::RefCell::new(client_write);
-    let replies = std::cell::RefCell::new(replies);
+    let client_write = tokio::sync::Mutex::new(client_write);
+    let replies = tokio::sync::Mutex::new(replies);
     let outcome = runner.run(&line(), |bytes| {
         ping.set(ping.get() + 1);
         let marker = format!("ping-{}", ping.get());
@@ -152,8 +152,8 @@ fn every_jsonrpc_line_gets_an_answer_and_the_session_survives() {
                 )
                 .as_bytes(),
             );
-            let mut writer = client_write.borrow_mut();
-            let mut replies = replies.borrow_mut();
+            let mut writer = client_write.lock().await;
+            let mut replies = replies.lock().await;
             writer.write_all(&message).await.unwrap();
             let mut saw_parse_error = false;
             loop {
