@@ -4,6 +4,8 @@
 //! invalid-params error, never a panic, a hang or a dead session). Bounded: `FUZZ_CASES` cases
 //! each (default 1,000), on stable Rust.
 
+// These tests drive the embedded sandbox (the default `sandbox` feature).
+#![cfg(feature = "sandbox")]
 // The tests report how many cases they ran.
 #![allow(clippy::print_stderr)]
 

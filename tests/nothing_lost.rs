@@ -4,6 +4,8 @@
 //! in the audit with its outcome; requests in flight are capped; oversized or disguised input
 //! never reaches the server.
 
+// These tests drive the embedded sandbox (the default `sandbox` feature).
+#![cfg(feature = "sandbox")]
 // The tests report the figures they measured.
 #![allow(clippy::print_stderr)]
 

@@ -3,6 +3,9 @@
 //! other shapes, the URL policy, least-privilege tokens, scope-hidden tools that say why, no
 //! hang when the network does, bounded login-flow waits, and input schemas every host reads.
 
+// These tests drive the embedded sandbox (the default `sandbox` feature).
+#![cfg(feature = "sandbox")]
+
 mod common;
 
 use std::time::Duration;

@@ -1,5 +1,8 @@
 //! The sandbox through the generated clients, exactly as the server uses them.
 
+// These tests drive the embedded sandbox (the default `sandbox` feature).
+#![cfg(feature = "sandbox")]
+
 mod common;
 
 use std::collections::BTreeSet;

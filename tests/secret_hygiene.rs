@@ -1,6 +1,9 @@
 //! Secrets never reach the logs: the suite's write scenarios run with debug logging (ours and
 //! the HTTP stack's), and the captured output is scanned for every secret the sandbox issued.
 
+// These tests drive the embedded sandbox (the default `sandbox` feature).
+#![cfg(feature = "sandbox")]
+
 mod common;
 
 use std::io::Write;

@@ -2,6 +2,9 @@
 //! honours the user's filter and never prints a secret whatever filter is asked for, and the
 //! command line behaves (closed pipes, filters, argument conversion, strict booleans, doctor).
 
+// These tests drive the embedded sandbox (the default `sandbox` feature).
+#![cfg(feature = "sandbox")]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

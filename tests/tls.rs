@@ -1,6 +1,9 @@
 //! TLS trust: a server whose certificate comes from a private CA is refused until that CA is
 //! given (CERT_PATH), and `doctor` says which. The TLS front is a loopback proxy to the sandbox.
 
+// These tests drive the embedded sandbox (the default `sandbox` feature).
+#![cfg(feature = "sandbox")]
+
 mod common;
 
 use std::sync::Arc;

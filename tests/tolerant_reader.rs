@@ -3,6 +3,8 @@
 //! replaces one enum value with a value never seen). The tool must still succeed, unless the
 //! deleted field is one it cannot work without, and then its message must say what is missing.
 
+// These tests drive the embedded sandbox (the default `sandbox` feature).
+#![cfg(feature = "sandbox")]
 // The test reports how many mutated answers it checked.
 #![allow(clippy::print_stderr)]
 

@@ -1,6 +1,9 @@
 //! The seam around the HTTP client: one token for many concurrent calls, timeouts that name
 //! the URL, and `doctor`'s verdicts.
 
+// These tests drive the embedded sandbox (the default `sandbox` feature).
+#![cfg(feature = "sandbox")]
+
 mod common;
 
 use std::time::Duration;

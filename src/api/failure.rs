@@ -5,11 +5,11 @@ use std::time::Duration;
 use progenitor_client::Error;
 use serde::Serialize;
 
-use super::operation_scopes;
-use super::token::TOKEN_ENDPOINT_HEADER;
-use super::upstream::{
+use super::local_failure::{
     LIMIT_HEADER, LOCAL_FAILURE_HEADER, LocalFailure, OPERATION_HEADER, URL_HEADER, WRITE_HEADER,
 };
+use super::operation_scopes;
+use super::token::TOKEN_ENDPOINT_HEADER;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FailureKind {
@@ -88,7 +88,7 @@ impl ApiFailure {
                 } else {
                     FailureKind::Dropped
                 };
-                let mut failure = Self::bare(kind, super::upstream::source_chain(&err));
+                let mut failure = Self::bare(kind, super::local_failure::source_chain(&err));
                 failure.url = err.url().map(ToString::to_string);
                 failure
             }
@@ -135,7 +135,7 @@ impl ApiFailure {
             kind,
             detail,
             operation: header(OPERATION_HEADER),
-            retry_after: super::upstream::retry_after(headers),
+            retry_after: super::local_failure::retry_after(headers),
             token_endpoint: header(TOKEN_ENDPOINT_HEADER),
             url: header(URL_HEADER),
             limit: header(LIMIT_HEADER)

@@ -2,15 +2,35 @@
 //! module per WSO2 API, never edited or copied), and the one seam every request passes
 //! through (`Upstream`: base URL, bearer token, retries, timeouts, TLS, the call's journal).
 
+/// Calls `$then!` with the name of every generated API: the one list of them, used for the
+/// generated modules here and for their clients at the seam.
+macro_rules! for_each_api {
+    ($then:ident) => {
+        $then!(
+            applications,
+            api_resources,
+            claims,
+            identity_providers,
+            authenticators,
+            oidc_scopes,
+            users,
+            roles
+        );
+    };
+}
+
 mod call;
 mod failure;
+mod local_failure;
+mod settings;
 mod token;
 mod upstream;
 
 pub use call::{CallScope, WriteOutcome, WriteRecord};
 pub use failure::{ApiFailure, FailureKind};
+pub use settings::UpstreamSettings;
 pub use token::{GrantedToken, TokenError};
-pub use upstream::{SetupError, Upstream, UpstreamSettings};
+pub use upstream::{SetupError, Upstream};
 
 /// One generated API: its name, where it lives under the tenant URL, and its operations as
 /// (operationId, HTTP method, path, scopes).
@@ -40,16 +60,7 @@ macro_rules! generated_api {
     };
 }
 
-generated_api!(
-    applications,
-    api_resources,
-    claims,
-    identity_providers,
-    authenticators,
-    oidc_scopes,
-    users,
-    roles
-);
+for_each_api!(generated_api);
 
 /// Every (API, operation, method, scopes) the generated clients can call.
 pub fn all_operations() -> impl Iterator<

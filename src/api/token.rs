@@ -11,7 +11,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::call::CallScope;
-use super::upstream::{LIMIT_HEADER, LOCAL_FAILURE_HEADER, OPERATION_HEADER, URL_HEADER};
+use super::local_failure::{LIMIT_HEADER, LOCAL_FAILURE_HEADER, OPERATION_HEADER, URL_HEADER};
 
 /// The response header naming the token endpoint on a synthesized token failure.
 pub const TOKEN_ENDPOINT_HEADER: &str = "x-asgardeo-mcp-token-endpoint";
@@ -241,7 +241,7 @@ impl TokenSource {
                 TokenError::Transport {
                     url: self.url.clone(),
                     timed_out: None,
-                    detail: super::upstream::source_chain(&err),
+                    detail: super::local_failure::source_chain(&err),
                 }
             }
         };

@@ -1,141 +1,21 @@
 //! The one seam around the HTTP client: base URL per API, the bearer token, retries, timeouts,
 //! the per-process request cap, TLS, and the call's journal all happen here, for every
-//! generated client alike. Failures that never reached an HTTP status (cancelled, out of time,
-//! refused, dropped) come back as local responses marked with [`LOCAL_FAILURE_HEADER`], so the
-//! generated clients report them through their ordinary error path.
+//! generated client alike. Failures that never reached an HTTP status come back as local
+//! responses (see `local_failure`).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, LOCATION};
 use reqwest::{Method, ResponseBuilderExt, StatusCode};
 use tokio::sync::Semaphore;
 
-use super::all_operations;
 use super::call::{CallScope, WriteOutcome, WriteRecord};
+use super::local_failure::{
+    LocalFailure, StatusNote, local_failure, mark_failure, retry_after, source_chain,
+};
+use super::settings::UpstreamSettings;
 use super::token::{GrantedToken, TokenError, TokenSource};
-
-/// The response header the seam adds to every failed response, naming the operation, so that
-/// an error can say which scopes that operation needs.
-pub const OPERATION_HEADER: &str = "x-asgardeo-mcp-operation";
-/// Marks a response the seam made itself: its value is the [`LocalFailure`] kind.
-pub const LOCAL_FAILURE_HEADER: &str = "x-asgardeo-mcp-failure";
-/// The URL a local failure concerns.
-pub const URL_HEADER: &str = "x-asgardeo-mcp-url";
-/// The time limit that ran out, in milliseconds.
-pub const LIMIT_HEADER: &str = "x-asgardeo-mcp-limit-ms";
-/// Whether a write may have reached the server before its local failure (`unknown`).
-pub const WRITE_HEADER: &str = "x-asgardeo-mcp-write";
-/// The status a local response carries: outside what any WSO2 operation documents.
-const LOCAL_STATUS: u16 = 599;
-
-/// Why a request ended without an answer from the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LocalFailure {
-    /// The call was cancelled before the request was sent.
-    Cancelled,
-    /// The call's deadline passed before the request could be sent.
-    Deadline,
-    /// No answer within the time limit.
-    Timeout,
-    /// Could not connect (refused, DNS, TLS).
-    Connect,
-    /// The connection dropped before the whole answer arrived.
-    Dropped,
-    /// The HTTP client could not be set up or the request could not be built.
-    Client,
-}
-
-impl LocalFailure {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LocalFailure::Cancelled => "cancelled",
-            LocalFailure::Deadline => "deadline",
-            LocalFailure::Timeout => "timeout",
-            LocalFailure::Connect => "connect",
-            LocalFailure::Dropped => "dropped",
-            LocalFailure::Client => "client",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            LocalFailure::Cancelled,
-            LocalFailure::Deadline,
-            LocalFailure::Timeout,
-            LocalFailure::Connect,
-            LocalFailure::Dropped,
-            LocalFailure::Client,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
-    }
-}
-
-/// How to reach one tenant.
-#[derive(Clone)]
-pub struct UpstreamSettings {
-    /// The tenant's base URL, e.g. `https://api.asgardeo.io/t/myorg` (no trailing slash).
-    pub base_url: String,
-    pub client_id: String,
-    pub client_secret: String,
-    /// PEM certificates trusted in addition to the system's roots (`CERT_PATH`).
-    pub extra_ca_pem: Option<Vec<u8>>,
-    pub connect_timeout: Duration,
-    pub request_timeout: Duration,
-    /// Retries of idempotent requests answered 429/503; the wait is the server's `Retry-After`.
-    pub max_retries: u32,
-    /// The longest `Retry-After` the seam waits out itself; longer ones go back to the caller.
-    pub max_retry_wait: Duration,
-    /// Requests in flight at once, across every call of the process.
-    pub max_concurrent_requests: usize,
-    /// Idle connections kept per host.
-    pub max_idle_connections: usize,
-    /// The scopes the token is requested with (least privilege: those of the exposed tools).
-    pub scopes: Vec<String>,
-}
-
-impl UpstreamSettings {
-    pub fn new(base_url: &str, client_id: &str, client_secret: &str) -> Self {
-        let mut scopes: Vec<String> = all_operations()
-            .flat_map(|(_, _, _, s)| s.iter().map(|s| (*s).to_owned()))
-            .collect();
-        scopes.sort();
-        scopes.dedup();
-        Self {
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            client_id: client_id.to_owned(),
-            client_secret: client_secret.to_owned(),
-            extra_ca_pem: None,
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            max_retries: 2,
-            max_retry_wait: Duration::from_secs(5),
-            max_concurrent_requests: 16,
-            max_idle_connections: 4,
-            scopes,
-        }
-    }
-
-    /// Asks the token endpoint for exactly these scopes.
-    pub fn with_scopes<'a>(mut self, scopes: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut scopes: Vec<String> = scopes.into_iter().map(str::to_owned).collect();
-        scopes.sort();
-        scopes.dedup();
-        self.scopes = scopes;
-        self
-    }
-}
-
-impl std::fmt::Debug for UpstreamSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UpstreamSettings")
-            .field("base_url", &self.base_url)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
-            .finish_non_exhaustive()
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -160,7 +40,7 @@ impl std::fmt::Debug for Upstream {
 }
 
 struct Shared {
-    /// Builds requests for the generated clients; it never connects anywhere.
+    /// Builds requests for the generated clients; it never connects anywhere (no TLS roots).
     builder: reqwest::Client,
     /// Sends them: made on first use, so that a start touches neither the network nor, for a
     /// plain-http tenant, the system certificate store.
@@ -297,52 +177,48 @@ impl Upstream {
         let local = |kind: LocalFailure, detail: String, limit: Option<Duration>, sent: bool| {
             local_failure(kind, operation, url.as_str(), &detail, limit, write && sent)
         };
+        // A request this seam decided not to send: journalled (if a write) and explained.
+        let unsent = |kind: LocalFailure, detail: String| {
+            let limit = match kind {
+                LocalFailure::Deadline => scope.as_ref().and_then(CallScope::limit),
+                _ => None,
+            };
+            journal(
+                WriteOutcome::NotSent {
+                    reason: detail.clone(),
+                },
+                None,
+            );
+            Ok(local(kind, detail, limit, false))
+        };
+        let cancelled = || {
+            unsent(
+                LocalFailure::Cancelled,
+                "the call was cancelled before this request was sent".into(),
+            )
+        };
+        let out_of_time = || {
+            unsent(
+                LocalFailure::Deadline,
+                "the call ran out of time before this request could be sent".into(),
+            )
+        };
 
         // Only writes stop at a cancellation: once a write has gone out, the reads that report
         // what it did must still run.
-        if let Some(scope) = &scope
-            && write
-            && scope.is_cancelled()
-        {
-            journal(
-                WriteOutcome::NotSent {
-                    reason: "cancelled".into(),
-                },
-                None,
-            );
-            return Ok(local(
-                LocalFailure::Cancelled,
-                "the call was cancelled before this request was sent".into(),
-                None,
-                false,
-            ));
+        if write && scope.as_ref().is_some_and(CallScope::is_cancelled) {
+            return cancelled();
         }
         let Some(_permit) = self.permit(scope.as_ref(), write).await else {
-            let limit = scope.as_ref().and_then(CallScope::limit);
-            journal(
-                WriteOutcome::NotSent {
-                    reason: "out of time".into(),
-                },
-                None,
-            );
-            return Ok(local(
-                LocalFailure::Deadline,
-                "the call ran out of time before this request could be sent".into(),
-                limit,
-                false,
-            ));
+            return if scope.as_ref().is_some_and(CallScope::is_cancelled) {
+                cancelled()
+            } else {
+                out_of_time()
+            };
         };
         let transport = match self.transport() {
             Ok(t) => t,
-            Err(detail) => {
-                journal(
-                    WriteOutcome::NotSent {
-                        reason: detail.clone(),
-                    },
-                    None,
-                );
-                return Ok(local(LocalFailure::Client, detail, None, false));
-            }
+            Err(detail) => return unsent(LocalFailure::Client, detail),
         };
         let idempotent = matches!(
             method,
@@ -353,25 +229,14 @@ impl Upstream {
         loop {
             let remaining = scope.as_ref().and_then(CallScope::remaining);
             if remaining.is_some_and(|r| r.is_zero()) {
-                journal(
-                    WriteOutcome::NotSent {
-                        reason: "out of time".into(),
-                    },
-                    None,
-                );
-                return Ok(local(
-                    LocalFailure::Deadline,
-                    "the call ran out of time before this request could be sent".into(),
-                    scope.as_ref().and_then(CallScope::limit),
-                    false,
-                ));
+                return out_of_time();
             }
             let token = match self.shared.tokens.get(transport, scope.as_ref()).await {
                 Ok(token) => token,
                 Err(err) => {
                     journal(
                         WriteOutcome::NotSent {
-                            reason: "no token".into(),
+                            reason: format!("no token: {err}"),
                         },
                         None,
                     );
@@ -380,28 +245,15 @@ impl Upstream {
             };
             let Some(mut attempt) = request.try_clone() else {
                 // Streaming bodies cannot be replayed; the generated clients never send one.
-                return Ok(local(
+                return unsent(
                     LocalFailure::Client,
                     "the request body cannot be replayed".into(),
-                    None,
-                    false,
-                ));
+                );
             };
             // A write is checked once more right before it goes: the token may have taken a
             // while, and nothing may be sent after the call was cancelled.
             if write && scope.as_ref().is_some_and(CallScope::is_cancelled) {
-                journal(
-                    WriteOutcome::NotSent {
-                        reason: "cancelled".into(),
-                    },
-                    None,
-                );
-                return Ok(local(
-                    LocalFailure::Cancelled,
-                    "the call was cancelled before this request was sent".into(),
-                    None,
-                    false,
-                ));
+                return cancelled();
             }
             attempt
                 .headers_mut()
@@ -556,93 +408,6 @@ fn write_outcome(status: StatusCode) -> WriteOutcome {
     }
 }
 
-/// A response the seam makes for a failure that has no HTTP status of its own.
-pub(crate) fn local_failure(
-    kind: LocalFailure,
-    operation: &'static str,
-    url: &str,
-    detail: &str,
-    limit: Option<Duration>,
-    write_may_have_happened: bool,
-) -> reqwest::Response {
-    let body =
-        serde_json::json!({ "code": "LOCAL", "message": kind.as_str(), "description": detail });
-    let mut builder = http::Response::builder()
-        .status(LOCAL_STATUS)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(OPERATION_HEADER, operation)
-        .header(LOCAL_FAILURE_HEADER, kind.as_str());
-    if let Ok(value) = HeaderValue::from_str(url) {
-        builder = builder.header(URL_HEADER, value);
-    }
-    if let Some(limit) = limit {
-        builder = builder.header(LIMIT_HEADER, limit.as_millis().to_string());
-    }
-    if write_may_have_happened {
-        builder = builder.header(WRITE_HEADER, "unknown");
-    }
-    if let Ok(parsed) = reqwest::Url::parse(url) {
-        builder = builder.url(parsed);
-    }
-    builder
-        .body(body.to_string())
-        .map(reqwest::Response::from)
-        .unwrap_or_else(|_| reqwest::Response::from(http::Response::new(String::new())))
-}
-
-trait StatusNote {
-    fn with_status_note(self, status: StatusCode) -> Self;
-}
-
-impl StatusNote for reqwest::Response {
-    /// Keeps the status the server did send beside a dropped body.
-    fn with_status_note(mut self, status: StatusCode) -> Self {
-        if let Ok(value) = HeaderValue::from_str(status.as_str()) {
-            self.headers_mut().insert("x-asgardeo-mcp-status", value);
-        }
-        self
-    }
-}
-
-/// Names the operation on a failed response, so that its error can name the scopes it needs.
-fn mark_failure(mut response: reqwest::Response, operation: &'static str) -> reqwest::Response {
-    if !response.status().is_success() {
-        let url = HeaderValue::from_str(response.url().as_str()).ok();
-        let headers = response.headers_mut();
-        headers.insert(OPERATION_HEADER, HeaderValue::from_static(operation));
-        if let Some(url) = url {
-            headers.entry(URL_HEADER).or_insert(url);
-        }
-    }
-    response
-}
-
-/// `Retry-After` in seconds (WSO2 and the sandbox send seconds, not dates).
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
-pub(crate) fn source_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
-}
-
 macro_rules! client_seam {
     ($($name:ident),* $(,)?) => {$(
         impl progenitor_client::ClientHooks<Upstream> for super::$name::Client {
@@ -661,13 +426,4 @@ macro_rules! client_seam {
     )*};
 }
 
-client_seam!(
-    applications,
-    api_resources,
-    claims,
-    identity_providers,
-    authenticators,
-    oidc_scopes,
-    users,
-    roles
-);
+for_each_api!(client_seam);

@@ -3,9 +3,11 @@
 //! libraries that dump whole messages at those levels (rmcp prints each request and result,
 //! which carry passwords and client secrets; hyper, h2 and reqwest can print headers).
 
+use std::str::FromStr;
+
 use tracing::Level;
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::filter::{FilterExt, FilterFn};
 use tracing_subscriber::layer::Filter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -26,14 +28,30 @@ pub fn allowed(target: &str, level: &Level) -> bool {
     !dumping || *level <= Level::INFO
 }
 
-/// The user's filter, or the default when none is given (or it does not parse, with a warning).
-pub fn user_filter(requested: Option<&str>) -> (EnvFilter, Option<String>) {
+fn default_filter() -> Targets {
+    Targets::new()
+        .with_target("asgardeo_mcp", Level::INFO)
+        .with_default(Level::WARN)
+}
+
+/// The user's filter (`level`, `target=level`, comma-separated, `off`), or the default when
+/// none is given or it does not parse (with a warning). Span directives are not supported:
+/// this server's log is organized by targets.
+pub fn user_filter(requested: Option<&str>) -> (Targets, Option<String>) {
     match requested.map(str::trim).filter(|r| !r.is_empty()) {
-        None => (EnvFilter::new(DEFAULT), None),
-        Some(text) => match EnvFilter::try_new(text) {
+        None => (default_filter(), None),
+        // Span and field directives (`[span]=debug`) are EnvFilter syntax this filter does
+        // not read; say so rather than silently matching nothing.
+        Some(text) if text.contains(['[', '{']) => (
+            default_filter(),
+            Some(format!(
+                "the log filter `{text}` uses span directives, which are not supported; using `{DEFAULT}`"
+            )),
+        ),
+        Some(text) => match Targets::from_str(text) {
             Ok(filter) => (filter, None),
             Err(e) => (
-                EnvFilter::new(DEFAULT),
+                default_filter(),
                 Some(format!(
                     "the log filter `{text}` is not valid ({e}); using `{DEFAULT}`"
                 )),

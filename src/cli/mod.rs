@@ -322,14 +322,16 @@ async fn run_sandbox(args: SandboxArgs) -> Result<ExitCode> {
     let sandbox = Sandbox::start(config, args.port)
         .await
         .with_context(|| format!("binding 127.0.0.1:{}", args.port))?;
-    output::lines(&[
+    for text in [
         "sandbox running".to_owned(),
         format!("BASE_URL={}", sandbox.base_url),
         format!("CLIENT_ID={}", sandbox.credentials.client_id),
         format!("CLIENT_SECRET={}", sandbox.credentials.client_secret),
         format!("scopes: {}", sandbox.credentials.scopes.join(" ")),
         format!("fault control: POST http://{}/sandbox/faults", sandbox.addr),
-    ]);
+    ] {
+        output::line(&text);
+    }
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;

@@ -17,12 +17,6 @@ pub fn line(text: &str) {
     }
 }
 
-pub fn lines(texts: &[String]) {
-    for text in texts {
-        line(text);
-    }
-}
-
 /// A message for a person on stderr (not a log line).
 #[allow(clippy::print_stderr)]
 pub fn error(text: &str) {

@@ -22,9 +22,11 @@ struct Listed {
 }
 
 pub fn list(global: &Global, json: bool) -> Result<ExitCode> {
-    let exposed = filter(global)?.apply(tool_definitions(product(global)?))?;
-    let listed: Vec<Listed> = exposed
+    let exposed = filter(global)?.apply()?;
+    let definitions = tool_definitions(product(global)?);
+    let listed: Vec<Listed> = definitions
         .iter()
+        .filter(|tool| exposed.iter().any(|e| e.name == tool.name))
         .map(|tool| Listed {
             name: tool.name.to_string(),
             toolset: catalog_entry(&tool.name).map_or("", |e| e.toolset),

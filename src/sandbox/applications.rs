@@ -6,15 +6,17 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::filter::Filter;
-use super::store::{App, AuthorizedApi, Store};
+use super::inbound_oidc::{provision_client, validate_oidc};
+use super::store::App;
 use super::{AppState, parse_body};
+use super::{authorized_apis, inbound_oidc};
 use crate::api::applications::types;
 
 pub fn routes() -> Router<AppState> {
@@ -24,38 +26,17 @@ pub fn routes() -> Router<AppState> {
             "/applications/{applicationId}",
             get(read).patch(patch).delete(remove),
         )
-        .route(
-            "/applications/{applicationId}/inbound-protocols/oidc",
-            get(read_oidc).put(update_oidc),
-        )
-        .route(
-            "/applications/{applicationId}/inbound-protocols/oidc/regenerate-secret",
-            post(regenerate_secret),
-        )
-        .route(
-            "/applications/{applicationId}/authorized-apis",
-            get(list_authorized).post(authorize),
-        )
-        .route(
-            "/applications/{applicationId}/authorized-apis/{apiId}",
-            delete(unauthorize),
-        )
+        .merge(inbound_oidc::routes())
+        .merge(authorized_apis::routes())
 }
 
 /// The server's maximum page size (IdentityUtil.getMaximumItemPerPage, 100 by default).
 const MAX_PAGE: i64 = 100;
 
-fn not_found(id: &str) -> ApiError {
+pub(super) fn not_found(id: &str) -> ApiError {
     ApiError::not_found(
         "APP-60006",
         format!("Application not found: no application with id {id} exists in this organization"),
-    )
-}
-
-fn no_oidc(id: &str) -> ApiError {
-    ApiError::not_found(
-        "APP-60006",
-        format!("application {id} has no OIDC configuration"),
     )
 }
 
@@ -236,53 +217,6 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
     });
     let location = format!("{}/api/server/v1/applications/{id}", shared.tenant_url());
     Ok((StatusCode::CREATED, [(header::LOCATION, location)]).into_response())
-}
-
-/// Fills in the client id (unless given) and, for confidential clients, a secret.
-fn provision_client(
-    store: &mut Store,
-    mut oidc: types::OpenIdConnectConfiguration,
-) -> types::OpenIdConnectConfiguration {
-    if oidc
-        .client_id
-        .as_deref()
-        .is_none_or(|c| c.trim().is_empty())
-    {
-        oidc.client_id = Some(store.new_opaque(28));
-    }
-    oidc.client_secret = if oidc.public_client {
-        None
-    } else {
-        Some(store.new_opaque(40))
-    };
-    oidc.state = types::OpenIdConnectConfigurationState::Active;
-    oidc
-}
-
-fn validate_oidc(oidc: &types::OpenIdConnectConfiguration) -> ApiResult<()> {
-    if oidc.grant_types.is_empty() {
-        return Err(ApiError::bad_request(
-            "OAUTH-60001",
-            "at least one grant type is required",
-        ));
-    }
-    let redirecting = oidc
-        .grant_types
-        .iter()
-        .any(|g| g == "authorization_code" || g == "implicit");
-    if redirecting && oidc.callback_ur_ls.iter().all(|u| u.trim().is_empty()) {
-        return Err(ApiError::bad_request(
-            "OAUTH-60001",
-            "Callback URL is mandatory for the authorization_code and implicit grant types",
-        ));
-    }
-    if oidc.public_client && oidc.grant_types.iter().any(|g| g == "client_credentials") {
-        return Err(ApiError::bad_request(
-            "OAUTH-60001",
-            "a public client cannot use the client_credentials grant",
-        ));
-    }
-    Ok(())
 }
 
 async fn read(
@@ -473,176 +407,5 @@ async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiRe
         return Err(ApiError::forbidden("system portals cannot be deleted"));
     }
     store.apps.retain(|a| a.id != id);
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn read_oidc(
-    State(shared): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let store = shared.store();
-    let app = store.app(&id).ok_or_else(|| not_found(&id))?;
-    let oidc = app.oidc.clone().ok_or_else(|| no_oidc(&id))?;
-    let mut value = serde_json::to_value(oidc).unwrap_or_default();
-    if shared.legacy_token_binding
-        && let Some(map) = value.as_object_mut()
-    {
-        // Older servers: the binding at the top level, none in `accessToken`.
-        let binding = map
-            .get_mut("accessToken")
-            .and_then(Value::as_object_mut)
-            .and_then(|a| a.remove("bindingType"));
-        if let Some(binding) = binding {
-            map.insert("accessTokenBindingType".into(), binding);
-        }
-    }
-    Ok(Json(value))
-}
-
-async fn update_oidc(
-    State(shared): State<AppState>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult<Json<types::OpenIdConnectConfiguration>> {
-    let mut incoming: types::OpenIdConnectConfiguration = parse_body(&body, "OIDC configuration")?;
-    validate_oidc(&incoming)?;
-    let mut store = shared.store();
-    let app = store.app_mut(&id).ok_or_else(|| not_found(&id))?;
-    let current = app.oidc.clone();
-    // The client id and secret are not replaced by a PUT; a public client has no secret.
-    incoming.client_id = current
-        .as_ref()
-        .and_then(|c| c.client_id.clone())
-        .or(incoming.client_id);
-    incoming.client_secret = if incoming.public_client {
-        None
-    } else {
-        current.as_ref().and_then(|c| c.client_secret.clone())
-    };
-    incoming.state = types::OpenIdConnectConfigurationState::Active;
-    let needs_secret = !incoming.public_client && incoming.client_secret.is_none();
-    app.oidc = Some(incoming);
-    if needs_secret {
-        let secret = store.new_opaque(40);
-        if let Some(oidc) = store.app_mut(&id).and_then(|a| a.oidc.as_mut()) {
-            oidc.client_secret = Some(secret);
-        }
-    }
-    let app = store.app(&id).ok_or_else(|| not_found(&id))?;
-    app.oidc.clone().map(Json).ok_or_else(|| not_found(&id))
-}
-
-async fn regenerate_secret(
-    State(shared): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<types::OpenIdConnectConfiguration>> {
-    let mut store = shared.store();
-    let secret = store.new_opaque(40);
-    let app = store.app_mut(&id).ok_or_else(|| not_found(&id))?;
-    let oidc = app.oidc.as_mut().ok_or_else(|| no_oidc(&id))?;
-    if oidc.public_client {
-        return Err(ApiError::bad_request(
-            "OAUTH-60001",
-            "a public client has no secret to regenerate",
-        ));
-    }
-    oidc.client_secret = Some(secret);
-    Ok(Json(oidc.clone()))
-}
-
-async fn list_authorized(
-    State(shared): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Vec<types::AuthorizedApiResponse>>> {
-    let store = shared.store();
-    let app = store.app(&id).ok_or_else(|| not_found(&id))?;
-    let out = app
-        .authorized
-        .iter()
-        .filter_map(|auth| {
-            let api = store.api_resource(&auth.api_id)?;
-            Some(types::AuthorizedApiResponse {
-                id: Some(api.id.clone()),
-                identifier: Some(api.identifier.clone()),
-                display_name: Some(api.name.clone()),
-                policy_id: Some(auth.policy.clone()),
-                type_: Some(api.kind.clone()),
-                authorized_scopes: api
-                    .scopes
-                    .iter()
-                    .filter(|s| auth.scopes.contains(&s.name))
-                    .map(|s| types::AuthorizedScope {
-                        id: Some(s.id.clone()),
-                        name: Some(s.name.clone()),
-                        display_name: Some(s.display_name.clone()),
-                    })
-                    .collect(),
-                authorized_authorization_details_types: Vec::new(),
-            })
-        })
-        .collect();
-    Ok(Json(out))
-}
-
-async fn authorize(
-    State(shared): State<AppState>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult<StatusCode> {
-    let request: types::AuthorizedApiCreationModel = parse_body(&body, "authorized API")?;
-    let api_id = request.id.clone().ok_or_else(|| {
-        ApiError::bad_request("APP-60001", "`id` (the API resource id) is required")
-    })?;
-    let mut store = shared.store();
-    store.app(&id).ok_or_else(|| not_found(&id))?;
-    let api = store.api_resource(&api_id).ok_or_else(|| {
-        ApiError::not_found(
-            "APP-60015",
-            format!("no API resource with id {api_id} exists"),
-        )
-    })?;
-    let unknown: Vec<&String> = request
-        .scopes
-        .iter()
-        .filter(|s| !api.scopes.iter().any(|k| k.name == **s))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(ApiError::bad_request(
-            "APP-60016",
-            format!(
-                "the API resource {} has no scope(s) {unknown:?}",
-                api.identifier
-            ),
-        ));
-    }
-    let app = store.app_mut(&id).ok_or_else(|| not_found(&id))?;
-    if app.authorized.iter().any(|a| a.api_id == api_id) {
-        return Err(ApiError::conflict(
-            "APP-60017",
-            format!("the application is already authorized for API resource {api_id}"),
-        ));
-    }
-    app.authorized.push(AuthorizedApi {
-        api_id,
-        policy: request.policy_identifier.unwrap_or_else(|| "RBAC".into()),
-        scopes: request.scopes,
-    });
-    Ok(StatusCode::CREATED)
-}
-
-async fn unauthorize(
-    State(shared): State<AppState>,
-    Path((id, api_id)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
-    let mut store = shared.store();
-    let app = store.app_mut(&id).ok_or_else(|| not_found(&id))?;
-    let before = app.authorized.len();
-    app.authorized.retain(|a| a.api_id != api_id);
-    if app.authorized.len() == before {
-        return Err(ApiError::not_found(
-            "APP-60015",
-            format!("the application is not authorized for API resource {api_id}"),
-        ));
-    }
     Ok(StatusCode::NO_CONTENT)
 }

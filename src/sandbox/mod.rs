@@ -22,10 +22,12 @@
 mod api_resources;
 mod applications;
 mod auth;
+mod authorized_apis;
 mod directory;
 mod error;
 mod faults;
 mod filter;
+mod inbound_oidc;
 mod login_flow;
 mod observe;
 mod roles;

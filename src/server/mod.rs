@@ -11,7 +11,7 @@ mod presentation;
 pub mod stdio;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -33,6 +33,14 @@ pub use presentation::{
 
 use crate::api::CallScope;
 use crate::tools::{ToolContext, all_tools_router, required_scopes};
+
+/// The exposed tools, built on first use: nothing about them is needed to answer `initialize`,
+/// and building their schemas is most of a start's work.
+struct Catalogue {
+    router: Arc<ToolRouter<ToolContext>>,
+    /// What hosts see of each exposed tool (product words, cleaned schemas), computed once.
+    presented: Vec<Tool>,
+}
 
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -69,12 +77,14 @@ enum Access {
 
 struct Inner {
     tools: Arc<ToolContext>,
-    router: Arc<ToolRouter<ToolContext>>,
+    catalogue: OnceLock<Catalogue>,
     /// Tools the filter hides, and why.
-    filtered_out: BTreeMap<String, Hidden>,
+    filtered_out: BTreeMap<&'static str, Hidden>,
     options: ServerOptions,
     audit: AuditLog,
     access: watch::Sender<Access>,
+    /// Scope discovery starts once, after `initialize` (or at the first list or call).
+    discovery: std::sync::Once,
     /// Sessions that have listed tools and should hear when the list changes.
     listeners: Mutex<Vec<Peer<RoleServer>>>,
 }
@@ -95,16 +105,11 @@ impl AsgardeoServer {
         filter: &ToolFilter,
         audit: AuditLog,
     ) -> Result<Self, FilterError> {
-        let mut router = all_tools_router();
-        let everything = router.list_all();
-        let exposed = filter.apply(everything.clone())?;
-        let mut filtered_out = BTreeMap::new();
-        for tool in &everything {
-            if let Some(why) = filter.hides(tool) {
-                router.remove_route(&tool.name);
-                filtered_out.insert(tool.name.to_string(), why);
-            }
-        }
+        let exposed = filter.apply()?;
+        let filtered_out: BTreeMap<&'static str, Hidden> = crate::tools::CATALOG
+            .iter()
+            .filter_map(|entry| Some((entry.name, filter.hides(entry)?)))
+            .collect();
         tracing::debug!(
             exposed = exposed.len(),
             hidden = filtered_out.len(),
@@ -118,31 +123,55 @@ impl AsgardeoServer {
         let server = Self {
             inner: Arc::new(Inner {
                 tools,
-                router: Arc::new(router),
+                catalogue: OnceLock::new(),
                 filtered_out,
                 options,
                 audit,
                 access,
+                discovery: std::sync::Once::new(),
                 listeners: Mutex::new(Vec::new()),
             }),
         };
-        if !server.inner.options.keep_unauthorized_tools {
-            server.discover_scopes();
-        }
         Ok(server)
     }
 
     /// The scopes the exposed tools need together: what the token should be requested with.
     pub fn scopes_for_filter(filter: &ToolFilter) -> Result<Vec<&'static str>, FilterError> {
-        let exposed = filter.apply(all_tools_router().list_all())?;
-        Ok(crate::tools::scopes_for(
-            exposed.iter().map(|t| t.name.as_ref()),
-        ))
+        let exposed = filter.apply()?;
+        Ok(crate::tools::scopes_for(exposed.iter().map(|t| t.name)))
     }
 
-    /// Learns the granted scopes in the background; tells listening sessions when the list
-    /// of tools shrinks because of them.
+    /// The router of the exposed tools and their presentation, built on first use.
+    fn catalogue(&self) -> &Catalogue {
+        let inner = &self.inner;
+        inner.catalogue.get_or_init(|| {
+            let mut router = all_tools_router();
+            for name in inner.filtered_out.keys() {
+                router.remove_route(name);
+            }
+            let presented = router
+                .list_all()
+                .into_iter()
+                .map(|t| localize(t, inner.options.product))
+                .collect();
+            Catalogue {
+                router: Arc::new(router),
+                presented,
+            }
+        })
+    }
+
+    /// Learns the granted scopes in the background (once); tells listening sessions when the
+    /// list of tools shrinks because of them. Started after `initialize` is answered, so the
+    /// handshake never waits for, or competes with, the network.
     fn discover_scopes(&self) {
+        if self.inner.options.keep_unauthorized_tools {
+            return;
+        }
+        self.inner.discovery.call_once(|| self.spawn_discovery());
+    }
+
+    fn spawn_discovery(&self) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             let _ = self.inner.access.send(Access::Everything);
             return;
@@ -161,7 +190,10 @@ impl AsgardeoServer {
                     Access::Everything
                 }
             };
-            let hides_some = matches!(&access, Access::Granted(granted) if inner.router.list_all().iter().any(|t| missing_scopes(&t.name, granted).is_some()));
+            let hides_some = matches!(&access, Access::Granted(granted) if crate::tools::CATALOG
+                .iter()
+                .filter(|e| !inner.filtered_out.contains_key(e.name))
+                .any(|e| missing_scopes(e.name, granted).is_some()));
             inner.access.send_replace(access);
             if hides_some {
                 let listeners: Vec<Peer<RoleServer>> = inner
@@ -178,6 +210,7 @@ impl AsgardeoServer {
 
     /// The access as known now, waiting briefly for discovery if it is still running.
     async fn access(&self) -> Access {
+        self.discover_scopes();
         let mut rx = self.inner.access.subscribe();
         let wait = self.inner.options.discovery_wait;
         let settled = tokio::time::timeout(wait, rx.wait_for(|a| *a != Access::Pending)).await;
@@ -190,15 +223,14 @@ impl AsgardeoServer {
     /// The tools this server lists now.
     pub async fn exposed_tools(&self) -> Vec<Tool> {
         let access = self.access().await;
-        self.inner
-            .router
-            .list_all()
-            .into_iter()
+        self.catalogue()
+            .presented
+            .iter()
             .filter(|t| match &access {
                 Access::Granted(granted) => missing_scopes(&t.name, granted).is_none(),
                 _ => true,
             })
-            .map(|t| localize(t, self.inner.options.product))
+            .cloned()
             .collect()
     }
 
@@ -227,17 +259,14 @@ impl AsgardeoServer {
         let name = tool.name.to_string();
         let writes = !is_read_only(&tool);
         let scope = CallScope::new(context.ct.clone(), Some(self.limit_for(&name)));
+        let router = self.catalogue().router.clone();
         let inner = self.inner.clone();
         let started = Instant::now();
         // A task of its own: if the request's future is dropped, a write already sent still
         // runs to its end, reads back what it made, and is audited.
         let task = tokio::spawn(async move {
             let result = scope
-                .run(
-                    inner
-                        .router
-                        .call(ToolCallContext::new(&*inner.tools, request, context)),
-                )
+                .run(router.call(ToolCallContext::new(&*inner.tools, request, context)))
                 .await;
             let error = match &result {
                 Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => Some(
@@ -285,8 +314,8 @@ impl AsgardeoServer {
         caller: Caller,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.to_string();
-        let Some(tool) = self.inner.router.get(&name).cloned() else {
-            let why = match self.inner.filtered_out.get(&name) {
+        let Some(tool) = self.catalogue().router.get(&name).cloned() else {
+            let why = match self.inner.filtered_out.get(name.as_str()) {
                 Some(Hidden::ReadOnly) => {
                     " (hidden: this server runs read-only, and this tool writes)"
                 }
@@ -341,13 +370,16 @@ impl ServerHandler for AsgardeoServer {
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        let mut listeners = self
-            .inner
-            .listeners
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        listeners.retain(|p| !p.is_transport_closed());
-        listeners.push(context.peer);
+        {
+            let mut listeners = self
+                .inner
+                .listeners
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            listeners.retain(|p| !p.is_transport_closed());
+            listeners.push(context.peer);
+        }
+        self.discover_scopes();
     }
 
     async fn list_tools(
@@ -362,11 +394,11 @@ impl ServerHandler for AsgardeoServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.inner
-            .router
-            .get(name)
+        self.catalogue()
+            .presented
+            .iter()
+            .find(|t| t.name == name)
             .cloned()
-            .map(|t| localize(t, self.inner.options.product))
     }
 
     async fn call_tool(

@@ -57,6 +57,15 @@ fn strip_nonstandard_formats(value: &mut Value) {
     }
 }
 
+/// Moves a schema's `$defs` into the places that refer to them.
+fn inline_defs(value: &mut Value) {
+    let defs = match value.as_object_mut().and_then(|m| m.remove("$defs")) {
+        Some(Value::Object(defs)) => defs,
+        _ => Map::new(),
+    };
+    inline_refs(value, &defs, 0);
+}
+
 /// Replaces every `{"$ref": "#/$defs/X"}` with the definition itself.
 fn inline_refs(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
     match value {
@@ -163,20 +172,14 @@ fn drop_key(value: &mut Value, key: &str) {
 fn input_schema(schema: &Arc<JsonObject>) -> Arc<JsonObject> {
     let mut value = Value::Object((**schema).clone());
     unwrap_descriptions(&mut value);
-    let defs = value
-        .as_object_mut()
-        .and_then(|m| m.remove("$defs"))
-        .and_then(|d| match d {
-            Value::Object(m) => Some(m),
-            _ => None,
-        })
-        .unwrap_or_default();
-    inline_refs(&mut value, &defs, 0);
+    inline_defs(&mut value);
     strip_nonstandard_formats(&mut value);
     drop_null_unions(&mut value);
     drop_key(&mut value, "title");
     if let Some(map) = value.as_object_mut() {
         map.remove("$schema");
+        // Undeclared arguments are refused by the tool itself, with a message naming them.
+        map.remove("additionalProperties");
     }
     into_object(value, schema)
 }
@@ -204,6 +207,15 @@ fn truncate(value: &mut Value, depth: usize) {
     if let Some(child) = map.get_mut("items") {
         truncate(child, next + 1);
     }
+    // A list of plain values is just a list: its entries show their type in every answer.
+    let scalar_items = map
+        .get("items")
+        .and_then(|i| i.get("type"))
+        .and_then(Value::as_str)
+        .is_some_and(|t| t != "object" && t != "array");
+    if scalar_items {
+        map.remove("items");
+    }
 }
 
 /// How many levels of nested objects an output schema keeps.
@@ -211,15 +223,7 @@ const OUTPUT_DEPTH: usize = 1;
 
 fn output_schema(schema: &Arc<JsonObject>) -> Arc<JsonObject> {
     let mut value = Value::Object((**schema).clone());
-    let defs = value
-        .as_object_mut()
-        .and_then(|m| m.remove("$defs"))
-        .and_then(|d| match d {
-            Value::Object(m) => Some(m),
-            _ => None,
-        })
-        .unwrap_or_default();
-    inline_refs(&mut value, &defs, 0);
+    inline_defs(&mut value);
     drop_null_unions(&mut value);
     truncate(&mut value, OUTPUT_DEPTH);
     strip_nonstandard_formats(&mut value);
@@ -252,8 +256,23 @@ pub fn unwrap_lines(text: &str) -> String {
         .join("\n\n")
 }
 
+/// Annotations say only what is not the protocol's default: `openWorldHint` is true unless
+/// said otherwise, and `destructiveHint`/`idempotentHint` mean nothing for a read-only tool.
+fn essential_annotations(tool: &mut Tool) {
+    if let Some(a) = tool.annotations.as_mut() {
+        if a.read_only_hint == Some(true) {
+            a.destructive_hint = None;
+            a.idempotent_hint = None;
+        }
+        if a.open_world_hint == Some(true) {
+            a.open_world_hint = None;
+        }
+    }
+}
+
 /// What hosts see of a tool.
 pub fn localize(mut tool: Tool, product: Product) -> Tool {
+    essential_annotations(&mut tool);
     tool.input_schema = input_schema(&tool.input_schema);
     tool.output_schema = tool.output_schema.as_ref().map(output_schema);
     if let Some(d) = tool.description.take() {

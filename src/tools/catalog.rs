@@ -1,16 +1,41 @@
-//! Which toolset each tool belongs to and which API operations it may call, and so which
-//! WSO2 scopes it needs. A test checks this table against the routers, so a tool cannot exist
-//! without its scopes being declared.
+//! Which toolset each tool belongs to, whether it writes, and which API operations it may
+//! call (and so which WSO2 scopes it needs). The server decides what to expose from this table
+//! alone, before any tool's schema is built; a test checks it against the routers and their
+//! annotations, so a tool cannot exist without its scopes and access being declared.
 
 use crate::api::scopes_of;
+
+/// Whether a tool changes anything (its `readOnlyHint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+use Access::{Read, Write};
 
 /// A tool's place in the catalogue.
 #[derive(Debug, Clone, Copy)]
 pub struct ToolEntry {
     pub name: &'static str,
     pub toolset: &'static str,
+    pub access: Access,
     /// The API operations (operationIds) the tool may call.
     pub operations: &'static [&'static str],
+}
+
+const fn tool(
+    name: &'static str,
+    toolset: &'static str,
+    access: Access,
+    operations: &'static [&'static str],
+) -> ToolEntry {
+    ToolEntry {
+        name,
+        toolset,
+        access,
+        operations,
+    }
 }
 
 pub const TOOLSETS: [&str; 5] = [
@@ -21,108 +46,120 @@ pub const TOOLSETS: [&str; 5] = [
     "login_flow",
 ];
 
-/// Every tool, its toolset and the operations it calls. A test checks this table against
-/// the routers, so a tool cannot exist without its scopes being declared.
+/// Every tool.
 pub const CATALOG: &[ToolEntry] = &[
-    ToolEntry {
-        name: "list_applications",
-        toolset: "applications",
-        operations: &["getAllApplications"],
-    },
-    ToolEntry {
-        name: "create_single_page_app",
-        toolset: "applications",
-        operations: &[
+    tool(
+        "list_applications",
+        "applications",
+        Read,
+        &["getAllApplications"],
+    ),
+    tool(
+        "create_single_page_app",
+        "applications",
+        Write,
+        &[
             "createApplication",
             "getInboundOauthConfiguration",
             "getAllApplications",
         ],
-    },
-    ToolEntry {
-        name: "create_webapp_with_ssr",
-        toolset: "applications",
-        operations: &[
+    ),
+    tool(
+        "create_webapp_with_ssr",
+        "applications",
+        Write,
+        &[
             "createApplication",
             "getInboundOauthConfiguration",
             "getAllApplications",
         ],
-    },
-    ToolEntry {
-        name: "create_mobile_app",
-        toolset: "applications",
-        operations: &[
+    ),
+    tool(
+        "create_mobile_app",
+        "applications",
+        Write,
+        &[
             "createApplication",
             "getInboundOauthConfiguration",
             "getAllApplications",
         ],
-    },
-    ToolEntry {
-        name: "create_m2m_app",
-        toolset: "applications",
-        operations: &[
+    ),
+    tool(
+        "create_m2m_app",
+        "applications",
+        Write,
+        &[
             "createApplication",
             "getInboundOauthConfiguration",
             "getAllApplications",
         ],
-    },
-    ToolEntry {
-        name: "get_application_by_name",
-        toolset: "applications",
-        operations: &[
+    ),
+    tool(
+        "get_application_by_name",
+        "applications",
+        Read,
+        &[
             "getAllApplications",
             "getApplication",
             "getInboundOauthConfiguration",
             "getAuthorizedApis",
         ],
-    },
-    ToolEntry {
-        name: "get_application_by_client_id",
-        toolset: "applications",
-        operations: &[
+    ),
+    tool(
+        "get_application_by_client_id",
+        "applications",
+        Read,
+        &[
             "getAllApplications",
             "getApplication",
             "getInboundOauthConfiguration",
             "getAuthorizedApis",
         ],
-    },
-    ToolEntry {
-        name: "update_application_basic_info",
-        toolset: "applications",
-        operations: &["getApplication", "patchApplication"],
-    },
-    ToolEntry {
-        name: "update_application_oauth_config",
-        toolset: "applications",
-        operations: &[
+    ),
+    tool(
+        "update_application_basic_info",
+        "applications",
+        Write,
+        &["getApplication", "patchApplication"],
+    ),
+    tool(
+        "update_application_oauth_config",
+        "applications",
+        Write,
+        &[
             "getApplication",
             "getInboundOauthConfiguration",
             "updateInboundOauthConfiguration",
         ],
-    },
-    ToolEntry {
-        name: "update_application_claim_config",
-        toolset: "applications",
-        operations: &[
+    ),
+    tool(
+        "update_application_claim_config",
+        "applications",
+        Write,
+        &[
             "getLocalClaims",
             "getExternalClaims",
             "getApplication",
             "patchApplication",
         ],
-    },
-    ToolEntry {
-        name: "authorize_api",
-        toolset: "applications",
-        operations: &["addAuthorizedApi"],
-    },
-    ToolEntry {
-        name: "list_authorized_api",
-        toolset: "applications",
-        operations: &["getAuthorizedApis"],
-    },
-    ToolEntry {
-        name: "update_login_flow",
-        toolset: "login_flow",
-        operations: &[
+    ),
+    tool(
+        "authorize_api",
+        "applications",
+        Write,
+        &["addAuthorizedApi"],
+    ),
+    tool(
+        "list_authorized_api",
+        "applications",
+        Read,
+        &["getAuthorizedApis"],
+    ),
+    tool(
+        "update_login_flow",
+        "login_flow",
+        Write,
+        &[
             "getAuthenticators",
             "getApplication",
             "generateLoginFlow",
@@ -130,37 +167,38 @@ pub const CATALOG: &[ToolEntry] = &[
             "getLoginFlowGenerationResult",
             "patchApplication",
         ],
-    },
-    ToolEntry {
-        name: "list_api_resources",
-        toolset: "api_resources",
-        operations: &["getAPIResources"],
-    },
-    ToolEntry {
-        name: "search_api_resources_by_name",
-        toolset: "api_resources",
-        operations: &["getAPIResources"],
-    },
-    ToolEntry {
-        name: "get_api_resource_by_identifier",
-        toolset: "api_resources",
-        operations: &["getAPIResources", "getAPIResource"],
-    },
-    ToolEntry {
-        name: "create_api_resource",
-        toolset: "api_resources",
-        operations: &["addAPIResource", "getAPIResource"],
-    },
-    ToolEntry {
-        name: "create_user",
-        toolset: "users",
-        operations: &["createUser"],
-    },
-    ToolEntry {
-        name: "list_claims",
-        toolset: "claims",
-        operations: &["getLocalClaims", "getExternalClaims"],
-    },
+    ),
+    tool(
+        "list_api_resources",
+        "api_resources",
+        Read,
+        &["getAPIResources"],
+    ),
+    tool(
+        "search_api_resources_by_name",
+        "api_resources",
+        Read,
+        &["getAPIResources"],
+    ),
+    tool(
+        "get_api_resource_by_identifier",
+        "api_resources",
+        Read,
+        &["getAPIResources", "getAPIResource"],
+    ),
+    tool(
+        "create_api_resource",
+        "api_resources",
+        Write,
+        &["addAPIResource", "getAPIResource"],
+    ),
+    tool("create_user", "users", Write, &["createUser"]),
+    tool(
+        "list_claims",
+        "claims",
+        Read,
+        &["getLocalClaims", "getExternalClaims"],
+    ),
 ];
 
 pub fn catalog_entry(tool: &str) -> Option<&'static ToolEntry> {

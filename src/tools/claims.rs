@@ -70,8 +70,8 @@ impl ToolContext {
 
 #[tool_router(router = claims_router, vis = "pub(super)")]
 impl ToolContext {
-    /// List the user attributes (local claims) of the Asgardeo organization: URI, display name and
-    /// OIDC claim name.
+    /// List the Asgardeo organization's user attributes (local claims): URI, display name, OIDC
+    /// name.
     #[tool(annotations(
         title = "List claims",
         read_only_hint = true,

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 
-pub use catalog::{CATALOG, TOOLSETS, ToolEntry, catalog_entry, required_scopes, scopes_for};
+pub use catalog::{
+    Access, CATALOG, TOOLSETS, ToolEntry, catalog_entry, required_scopes, scopes_for,
+};
 pub use outcome::{OrExplain, ToolError, Written};
 
 use crate::api::Upstream;

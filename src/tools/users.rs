@@ -28,7 +28,7 @@ pub struct CreateUserRequest {
     pub first_name: String,
     /// The user's last (family) name.
     pub last_name: String,
-    /// The user store to create the user in (default `DEFAULT`).
+    /// User store (default `DEFAULT`).
     #[serde(default = "default_userstore")]
     pub userstore_domain: String,
 }
@@ -66,8 +66,8 @@ fn check_email(email: &str) -> Result<&str, ToolError> {
 
 #[tool_router(router = users_router, vis = "pub(super)")]
 impl ToolContext {
-    /// Create a user in Asgardeo. Without a password (recommended), Asgardeo emails the user an
-    /// invitation to set their own, so no password passes through the conversation.
+    /// Create a user in Asgardeo. Without a password (recommended) the user is emailed an
+    /// invitation to set one, so no password passes through the conversation.
     #[tool(annotations(
         title = "Create user",
         read_only_hint = false,

@@ -23,5 +23,18 @@ assert.deepEqual(created.structuredContent.allowed_origins, ["https://ts.example
 const failed = await client.callTool({ name: "get_application_by_name", arguments: { application_name: "Missing" } });
 assert.equal(failed.isError, true);
 
+// A name WSO2's filter grammar would split at "and" is found exactly, and lists carry client ids.
+const tricky = await client.callTool({ name: "create_m2m_app", arguments: { application_name: "Sales and Marketing" } });
+assert.notEqual(tricky.isError, true, JSON.stringify(tricky.content));
+const found = await client.callTool({ name: "get_application_by_name", arguments: { application_name: "Sales and Marketing" } });
+assert.equal(found.structuredContent.id, tricky.structuredContent.id);
+const page = await client.callTool({ name: "list_applications", arguments: {} });
+assert.ok(page.structuredContent.applications.every((a) => a.client_id), "client ids in the list");
+
+// Bad arguments are tool errors, and a URL outside the policy is refused by name.
+const refused = await client.callTool({ name: "create_single_page_app", arguments: { application_name: "x", redirect_url: "http://evil.example.com/cb" } });
+assert.equal(refused.isError, true);
+assert.match(refused.content[0].text, /redirect_url/);
+
 await client.close();
 console.log("1 passed, 0 failed");

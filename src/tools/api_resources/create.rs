@@ -16,7 +16,7 @@ use crate::tools::{OrExplain, ToolContext, ToolError, Written};
 pub enum ScopeInput {
     Name(String),
     Detailed {
-        /// The scope's name, e.g. `read:orders` (no spaces; unique in the organization).
+        /// E.g. `read:orders`: no spaces, unique in the organization.
         name: String,
         /// A readable name; defaults to the name.
         #[serde(default, rename = "displayName")]
@@ -30,14 +30,14 @@ pub enum ScopeInput {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiResourceRequest {
-    /// The API's identifier (audience), usually its base URL, e.g. `https://api.example.com/orders`.
+    /// The API's audience, usually its base URL (`https://api.example.com/orders`).
     pub identifier: String,
     /// A readable name for the API.
     pub name: String,
     /// Whether calls need an authorized application (default true).
     #[serde(rename = "requiresAuthorization", default = "default_true")]
     pub requires_authorization: bool,
-    /// The API's scopes: names such as `read:orders`, or objects with name, displayName, description.
+    /// Scope names, or objects with name, displayName, description.
     #[serde(default)]
     pub scopes: Vec<ScopeInput>,
 }

@@ -17,7 +17,7 @@ const SEARCH_PAGES: usize = 50;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListApiResourcesRequest {
-    /// A filter such as `name eq "Orders API"`, `identifier sw https://api` or `name co order`.
+    /// E.g. `name eq "Orders API"` or `identifier sw https://api`.
     #[serde(default)]
     pub filter: Option<String>,
     /// How many to return, 1 to 100 (default 20).
@@ -77,8 +77,8 @@ fn cursor(argument: &str, value: Option<String>) -> Result<Option<String>, ToolE
 
 #[tool_router(router = api_resource_read_router, vis = "pub(super)")]
 impl ToolContext {
-    /// List API resources in Asgardeo a page at a time, with optional filter; returns cursors for
-    /// the next and previous pages and the total.
+    /// List API resources a page at a time, with an optional filter, paging cursors and the
+    /// total.
     #[tool(annotations(
         title = "List API resources",
         read_only_hint = true,

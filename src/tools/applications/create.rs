@@ -232,7 +232,7 @@ fn location_id(headers: &reqwest::header::HeaderMap) -> Option<String> {
 #[tool_router(router = application_create_router, vis = "pub(super)")]
 impl ToolContext {
     /// Create a single-page application (React, Angular, Vue...) in Asgardeo: a public OIDC client
-    /// with authorization code + PKCE, refresh tokens, and CORS for the redirect URL's origin.
+    /// with authorization code, PKCE, refresh tokens, and CORS for the redirect URL's origin.
     #[tool(annotations(
         title = "Create single-page application",
         read_only_hint = false,
@@ -273,8 +273,8 @@ impl ToolContext {
         .await
     }
 
-    /// Create a mobile application in Asgardeo: a public OIDC client with authorization code + PKCE
-    /// and refresh tokens; the redirect URL may use a custom scheme (myapp://callback).
+    /// Create a mobile application in Asgardeo: a public OIDC client with authorization code,
+    /// PKCE and refresh tokens; the redirect URL may use a custom scheme.
     #[tool(annotations(
         title = "Create mobile application",
         read_only_hint = false,
@@ -294,9 +294,8 @@ impl ToolContext {
         .await
     }
 
-    /// Create a machine-to-machine (M2M) application in Asgardeo: a confidential client for the
-    /// client-credentials grant. Returns its secret (shown only here); grant it APIs with
-    /// `authorize_api`.
+    /// Create a machine-to-machine (M2M) application in Asgardeo: a confidential
+    /// client-credentials client. Returns its secret (shown only here); see `authorize_api`.
     #[tool(annotations(
         title = "Create M2M application",
         read_only_hint = false,

@@ -87,8 +87,8 @@ fn summaries(page: types::ApplicationListResponse) -> Vec<ApplicationSummary> {
 
 #[tool_router(router = application_list_router, vis = "pub(super)")]
 impl ToolContext {
-    /// List applications in Asgardeo: names, ids and client ids, a page at a time, with the total
-    /// count and a cursor for the next page, or every application with `all`.
+    /// List applications in Asgardeo (names, ids, client ids) a page at a time with the total and
+    /// a cursor, or all of them with `all`.
     #[tool(annotations(
         title = "List applications",
         read_only_hint = true,

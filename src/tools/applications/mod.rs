@@ -5,6 +5,7 @@
 mod authorize;
 mod create;
 mod list;
+mod oauth;
 mod read;
 mod update;
 pub mod views;
@@ -21,6 +22,7 @@ pub(crate) fn router() -> ToolRouter<ToolContext> {
         + ToolContext::application_create_router()
         + ToolContext::application_read_router()
         + ToolContext::application_update_router()
+        + ToolContext::application_oauth_router()
         + ToolContext::application_authorize_router()
 }
 

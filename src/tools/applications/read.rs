@@ -78,7 +78,7 @@ impl ToolContext {
 #[tool_router(router = application_read_router, vis = "pub(super)")]
 impl ToolContext {
     /// Get an application by its exact name: type, OAuth settings, requested claims, authorized
-    /// APIs, login flow and endpoints. Never returns the client secret.
+    /// APIs, login flow and endpoints (never the secret).
     #[tool(annotations(
         title = "Get application by name",
         read_only_hint = true,
@@ -94,8 +94,8 @@ impl ToolContext {
         self.details_of(Lookup::Name, name).await.map(Json)
     }
 
-    /// Get an application by its OAuth client id, with the same details as
-    /// `get_application_by_name`. Never returns the client secret.
+    /// Get an application by its OAuth client id, with the details `get_application_by_name`
+    /// gives.
     #[tool(annotations(
         title = "Get application by client id",
         read_only_hint = true,
