@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use asgardeo_mcp::sandbox::SandboxConfig;
 use asgardeo_mcp::server::{AuditLog, Product, ServerOptions, ToolFilter, tool_definitions};
-use asgardeo_mcp::tools::{CATALOG, TOOLSETS, ToolSettings, required_scopes};
+use asgardeo_mcp::tools::{Access, CATALOG, TOOLSETS, ToolSettings, required_scopes};
 use common::Fixture;
 use common::mcp::McpClient;
 use serde_json::{Value, json};
@@ -138,15 +138,20 @@ async fn the_tool_list_matches_the_reference_and_every_tool_is_complete() {
     let f = Fixture::default().await;
     let tools = full(&f).await.tools().await;
     let names: BTreeSet<String> = tools.iter().map(|t| t.name.to_string()).collect();
-    let expected: BTreeSet<String> = REFERENCE.iter().map(|(n, _)| (*n).to_owned()).collect();
-    assert_eq!(names, expected);
+    let reference: BTreeSet<String> = REFERENCE.iter().map(|(n, _)| (*n).to_owned()).collect();
+    assert!(
+        reference.is_subset(&names),
+        "every reference tool keeps its name: missing {:?}",
+        reference.difference(&names).collect::<Vec<_>>()
+    );
+    let catalogued: BTreeSet<String> = CATALOG.iter().map(|e| e.name.to_owned()).collect();
+    assert_eq!(names, catalogued, "the tools are the catalogue's");
     for tool in &tools {
         let name = tool.name.as_ref();
         let reference: BTreeSet<String> = REFERENCE
             .iter()
             .find(|(n, _)| *n == name)
-            .unwrap()
-            .1
+            .map_or(&[][..], |(_, params)| *params)
             .iter()
             .map(|p| (*p).to_owned())
             .collect();
@@ -201,9 +206,29 @@ async fn the_tool_list_matches_the_reference_and_every_tool_is_complete() {
         );
         let entry = CATALOG.iter().find(|e| e.name == name).unwrap();
         assert_eq!(
-            entry.access == asgardeo_mcp::tools::Access::Read,
+            entry.access == Access::Read,
             a.read_only_hint == Some(true),
             "{name}: the catalogue's access agrees with the annotation"
+        );
+        if entry.access == Access::Destructive {
+            assert_eq!(
+                a.destructive_hint,
+                Some(true),
+                "{name}: a tool confirmed as destructive says so"
+            );
+        }
+        // The pipeline's own arguments: every tool that writes can dry-run, and every
+        // destructive one takes the token of a confirmed plan.
+        let props = properties(tool);
+        assert_eq!(
+            props.contains("dry_run"),
+            entry.access != Access::Read,
+            "{name}: dry_run"
+        );
+        assert_eq!(
+            props.contains("confirmation_token"),
+            entry.access == Access::Destructive,
+            "{name}: confirmation_token"
         );
     }
     assert_eq!(
@@ -269,7 +294,10 @@ async fn read_only_lists_only_read_only_tools_and_write_tools_are_unknown() {
     )
     .await;
     let tools = client.tools().await;
-    assert_eq!(tools.len(), 8);
+    assert_eq!(
+        tools.len(),
+        CATALOG.iter().filter(|e| e.access == Access::Read).count()
+    );
     assert!(
         tools
             .iter()
@@ -290,11 +318,11 @@ async fn read_only_lists_only_read_only_tools_and_write_tools_are_unknown() {
 async fn allow_and_deny_patterns_select_tools() {
     let f = Fixture::default().await;
     let cases: [(&[&str], &[&str], bool, usize); 5] = [
-        (&["applications"], &[], false, 12),
-        (&["create_*"], &["create_user"], false, 5),
-        (&["applications", "claims"], &["*_app"], false, 10),
+        (&["applications"], &[], false, 16),
+        (&["create_*"], &["create_user"], false, 9),
+        (&["applications", "claims"], &["*_app"], false, 14),
         (&["api_resources"], &[], true, 3),
-        (&[], &["users", "login_flow"], false, 17),
+        (&[], &["users", "login_flow"], false, CATALOG.len() - 8),
     ];
     for (include, exclude, read_only, expected) in cases {
         let filter = ToolFilter {

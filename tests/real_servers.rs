@@ -224,7 +224,12 @@ async fn the_token_asks_only_for_what_the_exposed_tools_need() {
         ..Default::default()
     };
     let scopes = AsgardeoServer::scopes_for_filter(&read_only).unwrap();
-    assert!(scopes.iter().all(|s| s.ends_with("_view")), "{scopes:?}");
+    assert!(
+        scopes
+            .iter()
+            .all(|s| s.ends_with("_view") || s.ends_with("_list")),
+        "{scopes:?}"
+    );
     let upstream = f.upstream_with(|s| *s = s.clone().with_scopes(scopes.iter().copied()));
     let client = McpClient::start(
         upstream,
@@ -239,7 +244,9 @@ async fn the_token_asks_only_for_what_the_exposed_tools_need() {
         serde_json::from_value(f.stats().await["last_requested_scopes"].clone()).unwrap();
     assert!(!requested.is_empty());
     assert!(
-        requested.iter().all(|s| s.ends_with("_view")),
+        requested
+            .iter()
+            .all(|s| s.ends_with("_view") || s.ends_with("_list")),
         "a read-only server asked for {requested:?}"
     );
     let claims_only = ToolFilter {
@@ -330,7 +337,7 @@ async fn a_silent_network_never_hangs_the_host() {
         .unwrap();
     assert_eq!(
         tools.len(),
-        19,
+        asgardeo_mcp::tools::CATALOG.len(),
         "every tool listed while the scopes are unknown"
     );
     let Value::Object(args) = json!({}) else {

@@ -606,10 +606,12 @@ async fn every_operation_in_openapi_is_served() {
     let token = f.upstream.token().await.unwrap();
     let mut unserved = Vec::new();
     for (api, id, method, _) in all_operations() {
-        let (base, path) = match api {
-            "users" | "roles" => ("/scim2", operation_path(api, id)),
-            _ => ("/api/server/v1", operation_path(api, id)),
-        };
+        let base = asgardeo_mcp::api::ALL
+            .iter()
+            .find(|s| s.name == api)
+            .expect("known API")
+            .base_path;
+        let path = operation_path(api, id);
         let path = path.replace(['{', '}'], "");
         let url = format!("{}{base}{path}", f.sandbox.base_url);
         let request = f

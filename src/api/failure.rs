@@ -29,6 +29,8 @@ pub enum FailureKind {
     Decode,
     /// The request could not be built (a bug or an argument the API cannot carry).
     InvalidRequest,
+    /// A dry run held the write back: it was not sent.
+    HeldBack,
 }
 
 /// A failed upstream call: its kind, the upstream's own words, and what it concerned.
@@ -130,6 +132,7 @@ impl ApiFailure {
             Some(LocalFailure::Connect) => FailureKind::Connect,
             Some(LocalFailure::Dropped) => FailureKind::Dropped,
             Some(LocalFailure::Client) => FailureKind::InvalidRequest,
+            Some(LocalFailure::HeldBack) => FailureKind::HeldBack,
         };
         Self {
             kind,

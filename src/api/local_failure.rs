@@ -37,6 +37,8 @@ pub enum LocalFailure {
     Dropped,
     /// The HTTP client could not be set up or the request could not be built.
     Client,
+    /// A dry run: the write was kept as the plan, not sent.
+    HeldBack,
 }
 
 impl LocalFailure {
@@ -48,6 +50,7 @@ impl LocalFailure {
             LocalFailure::Connect => "connect",
             LocalFailure::Dropped => "dropped",
             LocalFailure::Client => "client",
+            LocalFailure::HeldBack => "held_back",
         }
     }
 
@@ -59,6 +62,7 @@ impl LocalFailure {
             LocalFailure::Connect,
             LocalFailure::Dropped,
             LocalFailure::Client,
+            LocalFailure::HeldBack,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)

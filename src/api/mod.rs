@@ -14,7 +14,8 @@ macro_rules! for_each_api {
             authenticators,
             oidc_scopes,
             users,
-            roles
+            roles,
+            groups
         );
     };
 }
@@ -22,15 +23,29 @@ macro_rules! for_each_api {
 mod call;
 mod failure;
 mod local_failure;
+mod redact;
 mod settings;
 mod token;
 mod upstream;
 
-pub use call::{CallScope, WriteOutcome, WriteRecord};
+pub use call::{
+    CallMode, CallScope, IntendedChange, PlannedRequest, StateChanged, WriteOutcome, WriteRecord,
+    state_digest,
+};
 pub use failure::{ApiFailure, FailureKind};
+pub use redact::{REDACTED, redact_secrets};
 pub use settings::UpstreamSettings;
 pub use token::{GrantedToken, TokenError};
 pub use upstream::{SetupError, Upstream};
+
+/// The scope a PATCH of an application that carries an adaptive script needs besides
+/// `internal_application_mgt_update`, which no operation documents
+/// (`ServerApplicationManagementService.isScriptUpdating` in identity-api-server; granted by
+/// the Application Management API in carbon-identity-framework's system-api-resource.xml.j2).
+pub const APPLICATION_SCRIPT_SCOPE: &str = "internal_application_script_update";
+
+/// Scopes the APIs grant beyond those their operations document.
+pub const UNDOCUMENTED_SCOPES: [&str; 1] = [APPLICATION_SCRIPT_SCOPE];
 
 /// One generated API: its name, where it lives under the tenant URL, and its operations as
 /// (operationId, HTTP method, path, scopes).

@@ -32,6 +32,7 @@ impl UpstreamSettings {
     pub fn new(base_url: &str, client_id: &str, client_secret: &str) -> Self {
         let mut scopes: Vec<String> = all_operations()
             .flat_map(|(_, _, _, s)| s.iter().map(|s| (*s).to_owned()))
+            .chain(super::UNDOCUMENTED_SCOPES.iter().map(|s| (*s).to_owned()))
             .collect();
         scopes.sort();
         scopes.dedup();

@@ -10,10 +10,12 @@ use reqwest::header::{AUTHORIZATION, LOCATION};
 use reqwest::{Method, ResponseBuilderExt, StatusCode};
 use tokio::sync::Semaphore;
 
-use super::call::{CallScope, WriteOutcome, WriteRecord};
+use super::call::{CallMode, CallScope, PlannedRequest, WriteOutcome, WriteRecord};
 use super::local_failure::{
-    LocalFailure, StatusNote, local_failure, mark_failure, retry_after, source_chain,
+    LOCAL_FAILURE_HEADER, LocalFailure, OPERATION_HEADER, StatusNote, local_failure, mark_failure,
+    retry_after, source_chain,
 };
+use super::redact::redact_secrets;
 use super::settings::UpstreamSettings;
 use super::token::{GrantedToken, TokenError, TokenSource};
 
@@ -127,6 +129,44 @@ impl Upstream {
             .map_err(Clone::clone)
     }
 
+    /// Reads a public JSON document outside the tenant (an identity provider's OpenID
+    /// discovery document): no token or credentials go with it, the answer is bounded to
+    /// `max_bytes`, and the call's deadline applies. The URL must already be checked.
+    pub async fn fetch_public_json(
+        &self,
+        url: &url::Url,
+        max_bytes: usize,
+    ) -> Result<serde_json::Value, String> {
+        let transport = self.transport()?;
+        let limit = CallScope::current()
+            .and_then(|s| s.remaining())
+            .map_or(self.shared.settings.request_timeout, |r| {
+                r.min(self.shared.settings.request_timeout)
+            });
+        let mut response = transport
+            .get(url.as_str())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .timeout(limit)
+            .send()
+            .await
+            .map_err(|e| format!("could not fetch {url}: {}", source_chain(&e)))?;
+        if !response.status().is_success() {
+            return Err(format!("{url} answered {}", response.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("reading {url}: {}", source_chain(&e)))?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() > max_bytes {
+                return Err(format!("{url} answered more than {max_bytes} bytes"));
+            }
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("{url} did not answer JSON: {e}"))
+    }
+
     /// A token (cached, or minted now) and the scopes it grants.
     pub async fn token(&self) -> Result<GrantedToken, TokenError> {
         let transport = self.transport().map_err(|detail| TokenError::Transport {
@@ -204,6 +244,31 @@ impl Upstream {
             )
         };
 
+        if write && scope.as_ref().is_some_and(|s| s.mode() == CallMode::DryRun) {
+            let body = request
+                .body()
+                .and_then(reqwest::Body::as_bytes)
+                .map(|bytes| {
+                    let mut body = serde_json::from_slice(bytes).unwrap_or_else(|_| {
+                        serde_json::Value::String(String::from_utf8_lossy(bytes).into_owned())
+                    });
+                    redact_secrets(&mut body);
+                    body
+                });
+            let path_and_query = match url.query() {
+                Some(query) => format!("{path}?{query}"),
+                None => path.clone(),
+            };
+            if let Some(scope) = &scope {
+                scope.plan(PlannedRequest {
+                    operation,
+                    method: method.to_string(),
+                    path: path_and_query,
+                    body,
+                });
+            }
+            return Ok(held_back(operation, &url));
+        }
         // Only writes stop at a cancellation: once a write has gone out, the reads that report
         // what it did must still run.
         if write && scope.as_ref().is_some_and(CallScope::is_cancelled) {
@@ -394,6 +459,20 @@ impl Upstream {
             }
         }
     }
+}
+
+/// The answer to a write a dry run held back: `204 No Content`, so a tool whose write
+/// documents 204 goes on to its next write and each one lands in the plan; any other write's
+/// client reports it as a failure of the `held_back` kind, which ends the tool there.
+fn held_back(operation: &'static str, url: &reqwest::Url) -> reqwest::Response {
+    let response = http::Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .header(LOCAL_FAILURE_HEADER, LocalFailure::HeldBack.as_str())
+        .header(OPERATION_HEADER, operation)
+        .url(url.clone())
+        .body(String::new())
+        .unwrap_or_else(|_| http::Response::new(String::new()));
+    reqwest::Response::from(response)
 }
 
 fn write_outcome(status: StatusCode) -> WriteOutcome {

@@ -77,6 +77,11 @@ pub(crate) struct Global {
     /// List tools even when the token lacks the scopes they need.
     #[arg(long, global = true)]
     keep_unauthorized_tools: bool,
+    /// Run destructive tools (deletes, secret rotation, unassignments, revocations) without
+    /// asking the person first: for scripts and CI (also ASGARDEO_MCP_YES=true). Each such call
+    /// is recorded in the audit log as `skipped (--yes)`.
+    #[arg(long, global = true)]
+    yes: bool,
     /// How long `update_login_flow` waits for generation, in seconds.
     #[arg(long, global = true, default_value_t = 120)]
     login_flow_timeout: u64,
@@ -143,6 +148,9 @@ struct SandboxArgs {
     /// How long a login-flow generation takes, in milliseconds.
     #[arg(long, default_value_t = 1500)]
     login_flow_ms: u64,
+    /// Simulate an organization without the AI login-flow subscription.
+    #[arg(long)]
+    no_ai_login_flow: bool,
     /// Latency added to every API request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -281,6 +289,7 @@ async fn build_server(global: &Global) -> Result<AsgardeoServer> {
         product,
         call_timeout: Duration::from_secs(global.call_timeout.max(1)),
         keep_unauthorized_tools: global.keep_unauthorized_tools,
+        skip_confirmation: global.yes || env_bool(&env, "ASGARDEO_MCP_YES")?.unwrap_or(false),
         ..Default::default()
     };
     Ok(AsgardeoServer::new(tools, options, &filter, audit)?)
@@ -311,6 +320,7 @@ async fn run_sandbox(args: SandboxArgs) -> Result<ExitCode> {
         seed_apps: args.seed_apps,
         token_lifetime: Duration::from_secs(args.token_lifetime),
         login_flow_duration: Duration::from_millis(args.login_flow_ms),
+        ai_login_flow: !args.no_ai_login_flow,
         faults: FaultPlan {
             latency_ms: args.latency_ms,
             status: args.fault_status,

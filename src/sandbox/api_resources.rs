@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{delete, get};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -15,7 +15,7 @@ use bytes::Bytes;
 use super::error::{ApiError, ApiResult};
 use super::filter::Filter;
 use super::store::{ApiResource, Scope};
-use super::{AppState, parse_body};
+use super::{AppState, created, parse_body};
 use crate::api::api_resources::types;
 
 pub fn routes() -> Router<AppState> {
@@ -25,6 +25,25 @@ pub fn routes() -> Router<AppState> {
             "/api-resources/{apiResourceId}",
             get(read).patch(patch).delete(remove),
         )
+        .route(
+            "/api-resources/{apiResourceId}/scopes/{scopeName}",
+            delete(remove_scope),
+        )
+}
+
+/// A BUSINESS API resource to change; the server's own (SYSTEM) ones cannot be.
+fn editable<'a>(store: &'a mut super::store::Store, id: &str) -> ApiResult<&'a mut ApiResource> {
+    let resource = store
+        .api_resources
+        .iter_mut()
+        .find(|r| r.id == id)
+        .ok_or_else(|| not_found(id))?;
+    if resource.kind == "SYSTEM" {
+        return Err(ApiError::forbidden(
+            "system API resources cannot be modified",
+        ));
+    }
+    Ok(resource)
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -248,12 +267,7 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
     let body = response(&resource, shared.tenant_url());
     store.api_resources.push(resource);
     let location = body.self_.clone().unwrap_or_default();
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(body),
-    )
-        .into_response())
+    Ok(created(location, body))
 }
 
 async fn patch(
@@ -262,6 +276,14 @@ async fn patch(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let request: types::ApiResourcePatchModel = parse_body(&body, "API resource patch")?;
+    // As the server: "Removed scopes field is not supported in patch operation"
+    // (ServerAPIResourceManagementService.patchAPIResource); scopes go one DELETE at a time.
+    if !request.removed_scopes.is_empty() {
+        return Err(ApiError::bad_request(
+            "AAR-60012",
+            "Removed scopes field is not supported in patch operation.",
+        ));
+    }
     check_scope_names(&request.added_scopes)?;
     let mut store = shared.store();
     let new_ids: Vec<String> = request
@@ -269,25 +291,13 @@ async fn patch(
         .iter()
         .map(|_| store.new_id())
         .collect();
-    let resource = store
-        .api_resources
-        .iter_mut()
-        .find(|r| r.id == id)
-        .ok_or_else(|| not_found(&id))?;
-    if resource.kind == "SYSTEM" {
-        return Err(ApiError::forbidden(
-            "system API resources cannot be modified",
-        ));
-    }
+    let resource = editable(&mut store, &id)?;
     if let Some(name) = request.name {
         resource.name = name;
     }
     if let Some(description) = request.description {
         resource.description = Some(description);
     }
-    resource
-        .scopes
-        .retain(|s| !request.removed_scopes.contains(&s.name));
     for (scope, new_id) in request.added_scopes.into_iter().zip(new_ids) {
         if !resource.scopes.iter().any(|s| s.name == scope.name) {
             resource.scopes.push(Scope {
@@ -296,6 +306,37 @@ async fn patch(
                 name: scope.name,
                 description: scope.description,
             });
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes one scope: it leaves the applications authorized for it and the roles that grant it.
+async fn remove_scope(
+    State(shared): State<AppState>,
+    Path((id, scope)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let mut store = shared.store();
+    let resource = editable(&mut store, &id)?;
+    let before = resource.scopes.len();
+    resource.scopes.retain(|s| s.name != scope);
+    if resource.scopes.len() == before {
+        return Err(ApiError::not_found(
+            "AAR-60005",
+            format!("API resource {id} has no scope {scope}"),
+        ));
+    }
+    for app in &mut store.apps {
+        for auth in app.authorized.iter_mut().filter(|a| a.api_id == id) {
+            auth.scopes.retain(|s| *s != scope);
+        }
+    }
+    for role in &mut store.roles {
+        if let Some(permissions) = role
+            .get_mut("permissions")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            permissions.retain(|p| p["value"] != scope.as_str());
         }
     }
     Ok(StatusCode::NO_CONTENT)

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -11,13 +12,15 @@ use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use super::auth::Granted;
 use super::error::{ApiError, ApiResult};
 use super::filter::Filter;
 use super::inbound_oidc::{provision_client, validate_oidc};
-use super::store::App;
+use super::store::{App, Store};
 use super::{AppState, parse_body};
 use super::{authorized_apis, inbound_oidc};
 use crate::api::applications::types;
+use crate::wso2::APPLICATION_SCRIPT_SCOPE;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -264,13 +267,32 @@ fn response_model(app: &App, tenant: &str) -> ApiResult<types::ApplicationRespon
 async fn patch(
     State(shared): State<AppState>,
     Path(id): Path<String>,
+    Extension(granted): Extension<Granted>,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     // Parse with the generated model to reject a body that does not fit, then apply exactly the
     // keys the client sent: PATCH replaces each top-level setting it names and nothing else.
-    let _: types::ApplicationPatchModel = parse_body(&body, "application patch")?;
+    let typed: types::ApplicationPatchModel = parse_body(&body, "application patch")?;
     let changes: serde_json::Map<String, Value> = parse_body(&body, "application patch")?;
     let mut store = shared.store();
+    if let Some(sequence) = &typed.authentication_sequence {
+        let current_script = store
+            .app(&id)
+            .and_then(|a| a.model.authentication_sequence.as_ref())
+            .and_then(|s| s.script.as_deref())
+            .is_some_and(|s| !s.trim().is_empty());
+        let reverts_scripted =
+            sequence.type_ == types::AuthenticationSequenceType::Default && current_script;
+        if (sequence.script.is_some() || reverts_scripted) && !granted.has(APPLICATION_SCRIPT_SCOPE)
+        {
+            return Err(ApiError::forbidden(format!(
+                "Operation is not permitted: updating the authentication script needs the scope {APPLICATION_SCRIPT_SCOPE}"
+            )));
+        }
+        if sequence.type_ == types::AuthenticationSequenceType::UserDefined {
+            check_options(&store, sequence)?;
+        }
+    }
     if let Some(Value::String(name)) = changes.get("name") {
         if name.trim().is_empty() {
             return Err(ApiError::bad_request(
@@ -306,6 +328,36 @@ async fn patch(
         )
     })?;
     Ok(StatusCode::OK)
+}
+
+/// Every option of a sequence must name an authenticator the organization has: a local one
+/// under `LOCAL`, or a connection by name with the authenticator it signs in with.
+fn check_options(store: &Store, sequence: &types::AuthenticationSequence) -> ApiResult<()> {
+    for step in &sequence.steps {
+        for option in &step.options {
+            let known = if option.idp == "LOCAL" {
+                store.authenticators.iter().any(|a| {
+                    a.type_.as_deref() != Some("FEDERATED")
+                        && a.name.as_deref() == Some(option.authenticator.as_str())
+                })
+            } else {
+                store
+                    .idps
+                    .iter()
+                    .any(|i| i.name == option.idp && i.authenticator == option.authenticator)
+            };
+            if !known {
+                return Err(ApiError::bad_request(
+                    "APP-60001",
+                    format!(
+                        "Invalid authenticator {} of identity provider {} in step {}",
+                        option.authenticator, option.idp, step.id
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One top-level setting of a PATCH, merged the way the server merges it
@@ -407,5 +459,9 @@ async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiRe
         return Err(ApiError::forbidden("system portals cannot be deleted"));
     }
     store.apps.retain(|a| a.id != id);
+    // The application's own roles go with it.
+    store.roles.retain(|r| {
+        !(r["audience"]["type"] == "application" && r["audience"]["value"] == id.as_str())
+    });
     Ok(StatusCode::NO_CONTENT)
 }

@@ -23,10 +23,21 @@ fn operation_scopes(template: &str, method: &str) -> Option<&'static [&'static s
     })
 }
 
+/// The scopes the request's token grants, for handlers whose checks go beyond the operation's
+/// own scopes (a PATCH that carries an adaptive script).
+#[derive(Debug, Clone, Default)]
+pub struct Granted(pub std::collections::BTreeSet<String>);
+
+impl Granted {
+    pub fn has(&self, scope: &str) -> bool {
+        self.0.contains(scope)
+    }
+}
+
 pub async fn require_scopes(
     State(shared): State<AppState>,
     matched: MatchedPath,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     shared
@@ -82,6 +93,9 @@ pub async fn require_scopes(
                 missing.join(", ")
             )));
         }
+        request
+            .extensions_mut()
+            .insert(Granted(issued.scopes.clone()));
     }
     next.run(request).await
 }

@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
+use axum::routing::{get, patch};
 use axum::{Json, Router};
 use bytes::Bytes;
 
@@ -20,8 +20,17 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/applications/{applicationId}/authorized-apis/{apiId}",
-            delete(unauthorize),
+            patch(change_scopes).delete(unauthorize),
         )
+}
+
+fn api_resource<'a>(
+    store: &'a super::store::Store,
+    id: &str,
+) -> ApiResult<&'a super::store::ApiResource> {
+    store.api_resource(id).ok_or_else(|| {
+        ApiError::not_found("APP-60015", format!("no API resource with id {id} exists"))
+    })
 }
 
 async fn list_authorized(
@@ -69,12 +78,7 @@ async fn authorize(
     })?;
     let mut store = shared.store();
     store.app(&id).ok_or_else(|| not_found(&id))?;
-    let api = store.api_resource(&api_id).ok_or_else(|| {
-        ApiError::not_found(
-            "APP-60015",
-            format!("no API resource with id {api_id} exists"),
-        )
-    })?;
+    let api = api_resource(&store, &api_id)?;
     let unknown: Vec<&String> = request
         .scopes
         .iter()
@@ -102,6 +106,46 @@ async fn authorize(
         scopes: request.scopes,
     });
     Ok(StatusCode::CREATED)
+}
+
+/// `addedScopes` and `removedScopes` of one authorization (scopes must be the API's).
+async fn change_scopes(
+    State(shared): State<AppState>,
+    Path((id, api_id)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let request: types::AuthorizedApiPatchModel = parse_body(&body, "authorized API patch")?;
+    let mut store = shared.store();
+    store.app(&id).ok_or_else(|| not_found(&id))?;
+    let api = api_resource(&store, &api_id)?;
+    if let Some(unknown) = request
+        .added_scopes
+        .iter()
+        .find(|s| !api.scopes.iter().any(|k| k.name == **s))
+    {
+        return Err(ApiError::bad_request(
+            "APP-60016",
+            format!("the API resource {} has no scope {unknown}", api.identifier),
+        ));
+    }
+    let app = store.app_mut(&id).ok_or_else(|| not_found(&id))?;
+    let auth = app
+        .authorized
+        .iter_mut()
+        .find(|a| a.api_id == api_id)
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "APP-60015",
+                format!("the application is not authorized for API resource {api_id}"),
+            )
+        })?;
+    auth.scopes.retain(|s| !request.removed_scopes.contains(s));
+    for scope in request.added_scopes {
+        if !auth.scopes.contains(&scope) {
+            auth.scopes.push(scope);
+        }
+    }
+    Ok(StatusCode::OK)
 }
 
 async fn unauthorize(

@@ -1,16 +1,13 @@
 //! The organization's read-only catalogue the tools consult: claim dialects, local claims,
 //! OIDC-dialect claims, identity providers, authenticators and OIDC scopes.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::filter::Filter;
-use crate::api::{authenticators, claims, identity_providers, oidc_scopes};
+use crate::api::{authenticators, claims, oidc_scopes};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -18,7 +15,6 @@ pub fn routes() -> Router<AppState> {
         .route("/claim-dialects/local/claims", get(local_claims))
         .route("/claim-dialects/local/claims/{claim-id}", get(local_claim))
         .route("/claim-dialects/{dialect-id}/claims", get(external_claims))
-        .route("/identity-providers", get(idps))
         .route("/authenticators", get(list_authenticators))
         .route("/oidc/scopes", get(scopes))
 }
@@ -73,37 +69,6 @@ async fn external_claims(
             ApiError::not_found("CMT-50016", format!("no claim dialect with id {dialect}"))
         })?;
     Ok(Json(found.claims.clone()))
-}
-
-async fn idps(
-    State(shared): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
-) -> ApiResult<Json<identity_providers::types::IdentityProviderListResponse>> {
-    let filter = query
-        .get("filter")
-        .filter(|f| !f.trim().is_empty())
-        .map(|f| Filter::parse(f))
-        .transpose()?;
-    let store = shared.store();
-    let list: Vec<_> = store
-        .idps
-        .iter()
-        .filter(|i| {
-            filter.as_ref().is_none_or(|f| {
-                f.matches(|a| (a == "name").then_some(i.name.as_deref().unwrap_or_default()))
-            })
-        })
-        .cloned()
-        .collect();
-    Ok(Json(
-        identity_providers::types::IdentityProviderListResponse {
-            total_results: Some(list.len() as i64),
-            start_index: Some(1),
-            count: Some(list.len() as i64),
-            identity_providers: list,
-            links: Vec::new(),
-        },
-    ))
 }
 
 async fn list_authenticators(

@@ -150,6 +150,17 @@ async fn regenerate_secret(
             "a public client has no secret to regenerate",
         ));
     }
-    oidc.client_secret = Some(secret);
-    Ok(Json(oidc.clone()))
+    oidc.client_secret = Some(secret.clone());
+    let answer = oidc.clone();
+    // The old secret stops working at once, for the token endpoint too.
+    if let Some(client_id) = &answer.client_id {
+        for client in store
+            .clients
+            .iter_mut()
+            .filter(|c| c.client_id == *client_id)
+        {
+            client.client_secret = secret.clone();
+        }
+    }
+    Ok(Json(answer))
 }

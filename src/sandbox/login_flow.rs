@@ -13,7 +13,6 @@ use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::seed::{GOOGLE_AUTHENTICATOR, GOOGLE_IDP};
 use super::store::{LoginFlowJob, Store};
 use super::{AppState, parse_body};
 use crate::api::applications::types;
@@ -33,7 +32,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// (words that name it, authenticator, IdP).
-const VOCABULARY: [(&[&str], &str, &str); 8] = [
+const VOCABULARY: [(&[&str], &str, &str); 9] = [
     (
         &[
             "username and password",
@@ -62,7 +61,9 @@ const VOCABULARY: [(&[&str], &str, &str); 8] = [
     ),
     (&["magic link"], "MagicLinkAuthenticator", "LOCAL"),
     (&["backup code"], "backup-code-authenticator", "LOCAL"),
-    (&["google"], GOOGLE_AUTHENTICATOR, GOOGLE_IDP),
+    // A connection: whichever identity provider signs in with this authenticator.
+    (&["google"], "GoogleOIDCAuthenticator", ""),
+    (&["github"], "GithubAuthenticator", ""),
 ];
 
 /// The authentication steps `prompt` asks for, using only authenticators `store` has.
@@ -71,13 +72,17 @@ pub fn steps_for(prompt: &str, store: &Store) -> Result<Value, String> {
     let lower = prompt.to_lowercase();
     let mut mentions: Vec<(usize, usize, &str, &str)> = Vec::new();
     for (words, authenticator, idp) in VOCABULARY {
-        let available = if idp == "LOCAL" {
-            store
+        let (available, idp) = if idp == "LOCAL" {
+            let local = store
                 .authenticators
                 .iter()
-                .any(|a| a.name.as_deref() == Some(authenticator))
+                .any(|a| a.name.as_deref() == Some(authenticator));
+            (local, idp)
         } else {
-            store.idps.iter().any(|i| i.name.as_deref() == Some(idp))
+            match store.idps.iter().find(|i| i.authenticator == authenticator) {
+                Some(found) => (true, found.name.as_str()),
+                None => (false, idp),
+            }
         };
         for word in words {
             if let Some(at) = lower.find(word) {
@@ -133,6 +138,11 @@ async fn generate(
         ));
     }
     let mut store = shared.store();
+    if !store.ai_login_flow {
+        return Err(ApiError::forbidden(
+            "AI login flow generation is not enabled for this organization: it needs the AI features subscription",
+        ));
+    }
     let outcome = steps_for(&prompt, &store);
     let id = store.new_id();
     store.login_flows.insert(
@@ -221,6 +231,15 @@ mod tests {
     fn store() -> Store {
         let mut store = Store::empty("t", 1);
         super::super::seed::organization(&mut store, 0);
+        store.idps.push(super::super::store::Idp {
+            id: "g1".into(),
+            name: "Google".into(),
+            description: None,
+            image: None,
+            enabled: true,
+            authenticator: "GoogleOIDCAuthenticator".into(),
+            properties: Vec::new(),
+        });
         store
     }
 
@@ -262,6 +281,14 @@ mod tests {
                 vec!["totp"]
             ]
         );
+    }
+
+    #[test]
+    fn a_connection_the_organization_lacks_is_refused() {
+        let mut bare = Store::empty("t", 1);
+        super::super::seed::organization(&mut bare, 0);
+        let err = steps_for("GitHub then TOTP", &bare).unwrap_err();
+        assert!(err.contains("GithubAuthenticator"), "{err}");
     }
 
     #[test]

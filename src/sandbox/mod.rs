@@ -27,6 +27,8 @@ mod directory;
 mod error;
 mod faults;
 mod filter;
+mod groups;
+mod identity_providers;
 mod inbound_oidc;
 mod login_flow;
 mod observe;
@@ -48,9 +50,7 @@ use serde::de::DeserializeOwned;
 
 pub use error::ApiError;
 pub use faults::FaultPlan;
-pub use seed::{
-    GOOGLE_IDP, LOCAL_AUTHENTICATORS, LOCAL_DIALECT, OIDC_DIALECT, SANDBOX_CLIENT_NAME,
-};
+pub use seed::{LOCAL_AUTHENTICATORS, LOCAL_DIALECT, OIDC_DIALECT, SANDBOX_CLIENT_NAME};
 
 /// How to build the sandbox's organization.
 #[derive(Debug, Clone)]
@@ -68,6 +68,9 @@ pub struct SandboxConfig {
     /// Answer the OIDC token binding as a top-level `accessTokenBindingType`, as older servers
     /// do, instead of in `accessToken.bindingType`.
     pub legacy_token_binding: bool,
+    /// Whether the organization subscribes to the AI login-flow feature; without it, login
+    /// flow generation is refused with 403, as for an organization without the subscription.
+    pub ai_login_flow: bool,
     pub faults: FaultPlan,
 }
 
@@ -81,6 +84,7 @@ impl Default for SandboxConfig {
             login_flow_duration: Duration::from_millis(1500),
             login_flow_result_delay: Duration::ZERO,
             legacy_token_binding: false,
+            ai_login_flow: true,
             faults: FaultPlan::default(),
         }
     }
@@ -158,6 +162,7 @@ impl Sandbox {
         store.token_lifetime = config.token_lifetime;
         store.login_flow_duration = config.login_flow_duration;
         store.login_flow_result_delay = config.login_flow_result_delay;
+        store.ai_login_flow = config.ai_login_flow;
         let client = seed::organization(&mut store, config.seed_apps);
         let credentials = Credentials {
             client_id: client.client_id,
@@ -203,8 +208,12 @@ fn router(shared: AppState) -> Router {
         .merge(applications::routes())
         .merge(login_flow::routes())
         .merge(api_resources::routes())
+        .merge(identity_providers::routes())
         .merge(directory::routes());
-    let scim2 = Router::new().merge(users::routes()).merge(roles::routes());
+    let scim2 = Router::new()
+        .merge(users::routes())
+        .merge(roles::routes())
+        .merge(groups::routes());
     let apis = Router::new()
         .nest("/api/server/v1", server_v1)
         .nest("/scim2", scim2)
@@ -215,6 +224,10 @@ fn router(shared: AppState) -> Router {
     let tenant = Router::new()
         .merge(apis)
         .route("/oauth2/token", post(token::issue))
+        .route(
+            "/oauth2/token/.well-known/openid-configuration",
+            get(token::discovery),
+        )
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             faults::inject,
@@ -233,6 +246,7 @@ fn router(shared: AppState) -> Router {
         .route("/sandbox/clients", post(token::add_client))
         .route("/sandbox/tokens/expire", post(token::expire_all))
         .route("/sandbox/users/{id}", get(users::credential_state))
+        .route("/sandbox/connections/{id}", get(observe::connection))
         .route("/sandbox/health", get(|| async { "ok" }))
         .route("/sandbox/stats", get(observe::stats))
         .route(
@@ -243,6 +257,17 @@ fn router(shared: AppState) -> Router {
             ApiError::not_found("SANDBOX-NOROUTE", "the sandbox serves no such path")
         })
         .with_state(shared)
+}
+
+/// `201 Created` with the new resource's `Location` and body.
+fn created(location: String, body: impl serde::Serialize) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::CREATED,
+        [(axum::http::header::LOCATION, location)],
+        axum::Json(body),
+    )
+        .into_response()
 }
 
 /// Parses a request body with a generated model; a body that does not fit is a 400, never a panic.

@@ -114,3 +114,28 @@ pub async fn clear_requests(State(shared): State<AppState>) -> StatusCode {
     shared.stats.max_in_flight.store(0, Relaxed);
     StatusCode::NO_CONTENT
 }
+
+/// `GET /sandbox/connections/{id}`: which properties a connection was given, with the values
+/// of those that are not secret (a test's view of what a tool sent; the API never shows them).
+pub async fn connection(
+    axum::extract::State(shared): axum::extract::State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let store = shared.store();
+    let Some(idp) = store.idps.iter().find(|i| i.id == id) else {
+        return super::ApiError::not_found("SANDBOX-NOIDP", "no such connection").into_response();
+    };
+    let mut properties = serde_json::Map::new();
+    for (key, value) in &idp.properties {
+        properties.insert(key.clone(), serde_json::Value::String(value.clone()));
+    }
+    let mut properties = serde_json::Value::Object(properties);
+    crate::api::redact_secrets(&mut properties);
+    axum::Json(serde_json::json!({
+        "name": idp.name,
+        "authenticator": idp.authenticator,
+        "properties": properties,
+    }))
+    .into_response()
+}

@@ -1,17 +1,24 @@
-//! SCIM2 roles v2: list, get, create, patch (display name and permissions), delete. Bodies are
-//! parsed with the generated models and kept as the JSON the API serves.
+//! SCIM2 roles v2: list (filter on `displayName`, `startIndex`/`count`), get, create (for the
+//! organization or an application, with existing API-resource scopes as permissions), patch
+//! (name and permissions; users and groups added, or removed by `users[value eq "id"]`),
+//! delete. Roles are kept as the JSON the API serves.
 
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::{AppState, parse_body};
+use super::filter::ScimQuery;
+use super::store::Store;
+use super::{AppState, created, parse_body};
 use crate::api::roles::types;
+use crate::wso2::scim;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -23,15 +30,24 @@ fn not_found(id: &str) -> ApiError {
     ApiError::not_found("noTarget", format!("no role with id {id}")).scim()
 }
 
-async fn list(State(shared): State<AppState>) -> Json<Value> {
-    let roles = shared.store().roles.clone();
-    Json(json!({
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-        "totalResults": roles.len(),
-        "startIndex": 1,
-        "itemsPerPage": roles.len(),
-        "Resources": roles,
-    }))
+fn scim_bad(scim_type: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::bad_request(scim_type, detail).scim()
+}
+
+async fn list(
+    State(shared): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let query = ScimQuery::parse(&query)?;
+    let store = shared.store();
+    // A list shows what a role is, not who has it (as real servers answer by default).
+    let matching: Vec<Value> = store
+        .roles
+        .iter()
+        .filter(|r| query.matches(|a| (a == "displayName").then(|| r["displayName"].as_str()).flatten()))
+        .map(|r| json!({ "id": r["id"], "displayName": r["displayName"], "audience": r["audience"], "meta": r["meta"] }))
+        .collect();
+    Ok(Json(query.answer(matching)))
 }
 
 async fn read(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -45,37 +61,87 @@ async fn read(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResu
         .ok_or_else(|| not_found(&id))
 }
 
+/// `{value, display, $ref}` of an existing user or group.
+fn member(store: &Store, tenant: &str, kind: &str, id: &str) -> ApiResult<Value> {
+    let display = match kind {
+        "users" => store
+            .user(id)
+            .and_then(|u| u.resource.user_name.clone())
+            .map(|n| n.split_once('/').map_or(n.clone(), |(_, n)| n.to_owned())),
+        _ => store
+            .groups
+            .iter()
+            .find(|g| g.id == id)
+            .map(|g| g.name.clone()),
+    }
+    .ok_or_else(|| {
+        scim_bad(
+            "invalidValue",
+            format!("no {} with id {id}", &kind[..kind.len() - 1]),
+        )
+    })?;
+    let resource = if kind == "users" { "Users" } else { "Groups" };
+    Ok(
+        json!({ "value": id, "display": display, "$ref": format!("{tenant}/scim2/{resource}/{id}") }),
+    )
+}
+
+fn check_permissions(store: &Store, permissions: &[String]) -> ApiResult<()> {
+    match permissions.iter().find(|p| !store.scope_exists(p)) {
+        Some(unknown) => Err(scim_bad(
+            "invalidValue",
+            format!("Permission {unknown} is not a scope of any API resource"),
+        )),
+        None => Ok(()),
+    }
+}
+
 async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Response> {
     let request: types::RoleCreationObjectV2 = parse_body(&body, "role").map_err(ApiError::scim)?;
     let mut store = shared.store();
-    if store
-        .roles
-        .iter()
-        .any(|r| r["displayName"] == request.display_name.as_str())
-    {
+    let name = request.display_name.trim().to_owned();
+    if name.is_empty() {
+        return Err(scim_bad("invalidValue", "displayName is required"));
+    }
+    let (audience_type, audience_id, audience_name) = match &request.audience {
+        Some(a) if a.type_ == Some(types::RoleCreationObjectV2AudienceType::Application) => {
+            let app_id = a.value.clone().unwrap_or_default();
+            let app = store.app(&app_id).ok_or_else(|| {
+                scim_bad("invalidValue", format!("no application with id {app_id}"))
+            })?;
+            ("application", app_id, app.model.name.clone())
+        }
+        _ => ("organization", store.org.clone(), store.org.clone()),
+    };
+    if store.roles.iter().any(|r| {
+        r["displayName"] == name.as_str() && r["audience"]["value"] == audience_id.as_str()
+    }) {
         return Err(ApiError::conflict(
             "uniqueness",
-            format!("a role named {} already exists", request.display_name),
+            format!("Role name: {name} is already there in the system for the audience"),
         )
         .scim());
     }
+    let permissions: Vec<String> = request
+        .permissions
+        .iter()
+        .filter_map(|p| p.value.clone())
+        .collect();
+    check_permissions(&store, &permissions)?;
     let id = store.new_id();
     let location = format!("{}/scim2/v2/Roles/{id}", shared.tenant_url());
     let role = json!({
         "id": id,
-        "displayName": request.display_name,
-        "audience": request.audience,
-        "permissions": request.permissions,
+        "displayName": name,
+        "audience": { "type": audience_type, "value": audience_id, "display": audience_name },
+        "permissions": permissions.iter().map(|p| json!({ "value": p, "display": p })).collect::<Vec<_>>(),
+        "users": [],
+        "groups": [],
         "schemas": ["urn:ietf:params:scim:schemas:extension:2.0:Role"],
         "meta": { "location": location, "resourceType": "Role" },
     });
     store.roles.push(role.clone());
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(role),
-    )
-        .into_response())
+    Ok(created(location, role))
 }
 
 async fn patch(
@@ -83,29 +149,86 @@ async fn patch(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let request: Value = parse_body(&body, "role patch").map_err(ApiError::scim)?;
+    let request: types::PatchRoleOperationRequestObjectV2 =
+        parse_body(&body, "role patch").map_err(ApiError::scim)?;
     let mut store = shared.store();
-    let role = store
+    let mut role = store
         .roles
-        .iter_mut()
+        .iter()
         .find(|r| r["id"] == id.as_str())
+        .cloned()
         .ok_or_else(|| not_found(&id))?;
-    for op in request
-        .get("Operations")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(changes) = op.get("value").and_then(Value::as_object) {
-            for (key, change) in changes
-                .iter()
-                .filter(|(k, _)| matches!(k.as_str(), "displayName" | "permissions"))
-            {
-                role[key] = change.clone();
+    let tenant = shared.tenant_url().to_owned();
+    for op in &request.operations {
+        let values: Vec<String> = op.value.iter().filter_map(|v| v.value.clone()).collect();
+        match (op.op, op.path.as_deref()) {
+            (Some(types::RolePatchOperationobjV2Op::Add), Some(kind @ ("users" | "groups"))) => {
+                for value in &values {
+                    let entry = member(&store, &tenant, kind, value)?;
+                    let list = role[kind].as_array_mut();
+                    match list {
+                        Some(list) if !list.iter().any(|m| m["value"] == value.as_str()) => {
+                            list.push(entry);
+                        }
+                        Some(_) => {}
+                        None => role[kind] = json!([entry]),
+                    }
+                }
+            }
+            (
+                Some(
+                    types::RolePatchOperationobjV2Op::Add
+                    | types::RolePatchOperationobjV2Op::Replace,
+                ),
+                Some("permissions"),
+            ) => {
+                check_permissions(&store, &values)?;
+                let mut permissions: Vec<Value> =
+                    if op.op == Some(types::RolePatchOperationobjV2Op::Add) {
+                        role["permissions"].as_array().cloned().unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    };
+                for value in values {
+                    if !permissions.iter().any(|p| p["value"] == value.as_str()) {
+                        permissions.push(json!({ "value": value, "display": value }));
+                    }
+                }
+                role["permissions"] = Value::Array(permissions);
+            }
+            (Some(types::RolePatchOperationobjV2Op::Remove), Some(path)) => {
+                let (kind, target) = scim::parse_value_path(path).ok_or_else(|| {
+                    scim_bad("invalidPath", format!("cannot read the path `{path}`"))
+                })?;
+                if !matches!(kind.as_str(), "users" | "groups" | "permissions") {
+                    return Err(scim_bad("invalidPath", format!("cannot remove `{kind}`")));
+                }
+                if let Some(list) = role[kind.as_str()].as_array_mut() {
+                    list.retain(|m| m["value"] != target.as_str());
+                }
+            }
+            (Some(types::RolePatchOperationobjV2Op::Replace), Some("displayName")) => {
+                return Err(scim_bad(
+                    "mutability",
+                    "the sandbox renames roles only through the value form",
+                ));
+            }
+            (Some(types::RolePatchOperationobjV2Op::Replace), None) => {
+                // `{"op": "replace", "value": {...}}` form, which carries no typed value here.
+                return Err(scim_bad("noTarget", "a replace operation needs a path"));
+            }
+            (_, path) => {
+                return Err(scim_bad(
+                    "invalidPath",
+                    format!("unsupported operation on {}", path.unwrap_or("the role")),
+                ));
             }
         }
     }
-    Ok(Json(role.clone()))
+    if let Some(stored) = store.roles.iter_mut().find(|r| r["id"] == id.as_str()) {
+        *stored = role.clone();
+    }
+    Ok(Json(role))
 }
 
 async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {

@@ -1,13 +1,15 @@
 //! A realistic new organization: system portals, an M2M client for the server, the WSO2 local
-//! claims with their OIDC mapping, the standard OIDC scopes, the local authenticators, a Google
-//! IdP and the management API resources. Deterministic for a given seed.
+//! claims with their OIDC mapping, the standard OIDC scopes, the local authenticators and the
+//! management API resources (no connections: a new organization has none). Deterministic for a
+//! given seed.
 
 use std::collections::BTreeSet;
 
 use super::store::{ApiResource, App, AuthorizedApi, Dialect, Scope, Store, TokenClient};
 use crate::api::all_operations;
-use crate::api::{applications, authenticators, claims, identity_providers, oidc_scopes};
+use crate::api::{applications, authenticators, claims, oidc_scopes};
 
+use crate::wso2::APPLICATION_SCRIPT_SCOPE;
 pub use crate::wso2::{LOCAL_DIALECT, OIDC_DIALECT};
 pub const SANDBOX_CLIENT_NAME: &str = "MCP Sandbox Client";
 
@@ -92,16 +94,13 @@ pub const LOCAL_AUTHENTICATORS: [(&str, &str, &str); 7] = [
     ("backup-code-authenticator", "Backup Code", "Recovery"),
 ];
 
-pub const GOOGLE_IDP: &str = "Google";
-pub const GOOGLE_AUTHENTICATOR: &str = "GoogleOIDCAuthenticator";
-
 use crate::wso2::dialect_id as encode_id;
 
 /// Seeds `store`; returns the M2M client the server uses.
 pub fn organization(store: &mut Store, extra_apps: usize) -> TokenClient {
     claims_and_dialects(store);
     scopes(store);
-    authenticators_and_idps(store);
+    local_authenticators(store);
     let system_apis = system_api_resources(store);
     for portal in ["Console", "My Account"] {
         let app = application(store, portal, None, true);
@@ -109,6 +108,7 @@ pub fn organization(store: &mut Store, extra_apps: usize) -> TokenClient {
     }
     let all_scopes: BTreeSet<String> = all_operations()
         .flat_map(|(_, _, _, scopes)| scopes.iter().map(|s| (*s).to_owned()))
+        .chain([APPLICATION_SCRIPT_SCOPE.to_owned()])
         .collect();
     let client = store.add_client(all_scopes);
     let mut m2m = application(store, SANDBOX_CLIENT_NAME, None, false);
@@ -225,7 +225,7 @@ fn scopes(store: &mut Store) {
     }
 }
 
-fn authenticators_and_idps(store: &mut Store) {
+fn local_authenticators(store: &mut Store) {
     for (name, display, tag) in LOCAL_AUTHENTICATORS {
         store
             .authenticators
@@ -240,47 +240,11 @@ fn authenticators_and_idps(store: &mut Store) {
                 ..Default::default()
             });
     }
-    let idp_id = store.new_id();
-    store
-        .authenticators
-        .push(authenticators::types::Authenticator {
-            id: Some(idp_id.clone()),
-            name: Some(GOOGLE_IDP.to_owned()),
-            display_name: Some(GOOGLE_IDP.to_owned()),
-            is_enabled: Some(true),
-            type_: Some("FEDERATED".into()),
-            defined_by: Some("USER".into()),
-            tags: vec!["Social-Login".to_owned()],
-            ..Default::default()
-        });
-    store
-        .idps
-        .push(identity_providers::types::IdentityProviderListItem {
-            id: Some(idp_id),
-            name: Some(GOOGLE_IDP.to_owned()),
-            description: Some("Login users with existing Google accounts.".to_owned()),
-            is_enabled: Some(true),
-            image: Some("assets/images/logos/google.svg".to_owned()),
-            federated_authenticators: Some(
-                identity_providers::types::FederatedAuthenticatorListResponse {
-                    default_authenticator_id: Some(encode_id(GOOGLE_AUTHENTICATOR)),
-                    authenticators: vec![
-                        identity_providers::types::FederatedAuthenticatorListItem {
-                            authenticator_id: Some(encode_id(GOOGLE_AUTHENTICATOR)),
-                            name: Some(GOOGLE_AUTHENTICATOR.to_owned()),
-                            is_enabled: Some(true),
-                            ..Default::default()
-                        },
-                    ],
-                },
-            ),
-            ..Default::default()
-        });
 }
 
 /// One SYSTEM API resource per management API, with the scopes its operations need.
 fn system_api_resources(store: &mut Store) -> Vec<ApiResource> {
-    const APIS: [(&str, &str, &str); 8] = [
+    const APIS: [(&str, &str, &str); 9] = [
         (
             "applications",
             "Application Management API",
@@ -313,13 +277,18 @@ fn system_api_resources(store: &mut Store) -> Vec<ApiResource> {
         ),
         ("users", "SCIM2 Users API", "/scim2/Users"),
         ("roles", "SCIM2 Roles V2 API", "/scim2/v2/Roles"),
+        ("groups", "SCIM2 Groups API", "/scim2/Groups"),
     ];
     let mut created = Vec::new();
     for (api, name, identifier) in APIS {
-        let names: BTreeSet<&str> = all_operations()
+        let mut names: BTreeSet<&str> = all_operations()
             .filter(|(a, ..)| *a == api)
             .flat_map(|(.., s)| s.iter().copied())
             .collect();
+        if api == "applications" {
+            // Granted by the Application Management API though no operation documents it.
+            names.insert(APPLICATION_SCRIPT_SCOPE);
+        }
         let scopes = names
             .into_iter()
             .map(|scope| Scope {

@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::api::{
-    api_resources, applications, authenticators, claims, identity_providers, oidc_scopes, users,
-};
+use crate::api::{api_resources, applications, authenticators, claims, oidc_scopes, users};
 
 /// A confidential client the token endpoint knows, with the scopes it may be granted.
 #[derive(Debug, Clone)]
@@ -92,6 +90,28 @@ pub struct User {
     pub pending_invite: bool,
 }
 
+/// A connection (identity provider) with the one federated authenticator it signs in with.
+#[derive(Debug, Clone)]
+pub struct Idp {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub image: Option<String>,
+    pub enabled: bool,
+    /// The federated authenticator's name (`GoogleOIDCAuthenticator`).
+    pub authenticator: String,
+    /// Its configuration; secrets among them are kept, never served.
+    pub properties: Vec<(String, String)>,
+}
+
+/// A SCIM group: its members as (user id, username).
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<(String, String)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct LoginFlowJob {
     pub prompt: String,
@@ -110,7 +130,8 @@ pub struct Store {
     pub api_resources: Vec<ApiResource>,
     pub local_claims: Vec<claims::types::LocalClaimRes>,
     pub dialects: Vec<Dialect>,
-    pub idps: Vec<identity_providers::types::IdentityProviderListItem>,
+    pub idps: Vec<Idp>,
+    pub groups: Vec<Group>,
     pub authenticators: Vec<authenticators::types::Authenticator>,
     pub oidc_scopes: Vec<oidc_scopes::types::Scope>,
     pub users: Vec<User>,
@@ -118,6 +139,7 @@ pub struct Store {
     pub login_flows: HashMap<String, LoginFlowJob>,
     pub login_flow_duration: Duration,
     pub login_flow_result_delay: Duration,
+    pub ai_login_flow: bool,
 }
 
 impl Store {
@@ -133,6 +155,7 @@ impl Store {
             local_claims: Vec::new(),
             dialects: Vec::new(),
             idps: Vec::new(),
+            groups: Vec::new(),
             authenticators: Vec::new(),
             oidc_scopes: Vec::new(),
             users: Vec::new(),
@@ -140,6 +163,7 @@ impl Store {
             login_flows: HashMap::new(),
             login_flow_duration: Duration::from_millis(1500),
             login_flow_result_delay: Duration::ZERO,
+            ai_login_flow: true,
         }
     }
 
@@ -171,6 +195,35 @@ impl Store {
             .map(|a| a.seq)
             .max()
             .map_or(1, |s| s + 1)
+    }
+
+    /// The user with this id, if any.
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.resource.id.as_deref() == Some(id))
+    }
+
+    /// Whether some API resource has a scope of this name.
+    pub fn scope_exists(&self, name: &str) -> bool {
+        self.api_resources
+            .iter()
+            .any(|r| r.scopes.iter().any(|s| s.name == name))
+    }
+
+    /// Applications whose login flow names the connection `idp`.
+    pub fn apps_using_idp(&self, idp: &str) -> Vec<String> {
+        self.apps
+            .iter()
+            .filter(|a| {
+                a.model.authentication_sequence.as_ref().is_some_and(|s| {
+                    s.steps
+                        .iter()
+                        .any(|st| st.options.iter().any(|o| o.idp == idp))
+                })
+            })
+            .map(|a| a.id.clone())
+            .collect()
     }
 
     pub fn api_resource(&self, id: &str) -> Option<&ApiResource> {

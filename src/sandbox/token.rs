@@ -65,6 +65,7 @@ pub async fn issue(
         .iter()
         .find(|c| c.client_id == id && c.client_secret == secret)
         .cloned()
+        .or_else(|| application_client(&store, &id, &secret))
     else {
         return oauth_error(
             StatusCode::UNAUTHORIZED,
@@ -100,6 +101,32 @@ pub async fn issue(
         header::HeaderValue::from_static("no-store"),
     );
     response
+}
+
+/// An application's own OAuth client (an M2M app created through the tools), allowed the
+/// scopes of the APIs it is authorized for. Its current secret is the only one that works: a
+/// regenerated secret replaces the old one at once.
+fn application_client(
+    store: &super::store::Store,
+    id: &str,
+    secret: &str,
+) -> Option<super::store::TokenClient> {
+    let app = store.apps.iter().find(|a| {
+        a.oidc.as_ref().is_some_and(|o| {
+            o.client_id.as_deref() == Some(id)
+                && o.client_secret.as_deref() == Some(secret)
+                && o.grant_types.iter().any(|g| g == "client_credentials")
+        })
+    })?;
+    Some(super::store::TokenClient {
+        client_id: id.to_owned(),
+        client_secret: secret.to_owned(),
+        allowed_scopes: app
+            .authorized
+            .iter()
+            .flat_map(|a| a.scopes.iter().cloned())
+            .collect(),
+    })
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
@@ -139,4 +166,23 @@ pub async fn expire_all(State(shared): State<AppState>) -> StatusCode {
         .values_mut()
         .for_each(|t| t.expires_at = now);
     StatusCode::NO_CONTENT
+}
+
+/// `GET /oauth2/token/.well-known/openid-configuration`: the sandbox's OpenID Provider
+/// metadata (OpenID Connect Discovery 1.0 §3), under the tenant as on real servers.
+pub async fn discovery(State(shared): State<AppState>) -> Json<serde_json::Value> {
+    let base = shared.tenant_url();
+    Json(json!({
+        "issuer": format!("{base}/oauth2/token"),
+        "authorization_endpoint": format!("{base}/oauth2/authorize"),
+        "token_endpoint": format!("{base}/oauth2/token"),
+        "userinfo_endpoint": format!("{base}/oauth2/userinfo"),
+        "jwks_uri": format!("{base}/oauth2/jwks"),
+        "end_session_endpoint": format!("{base}/oidc/logout"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+        "scopes_supported": ["openid", "profile", "email"],
+    }))
 }

@@ -4,18 +4,18 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::Value;
 
 use super::error::{ApiError, ApiResult};
-use super::filter::Filter;
 use super::store::{Store, User};
 use super::{AppState, parse_body};
 use crate::api::users::types;
+use crate::wso2::scim;
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -86,6 +86,7 @@ fn resource(
             resource_type: Some("User".to_owned()),
         }),
         roles: Vec::new(),
+        groups: Vec::new(),
         urn_ietf_params_scim_schemas_extension_enterprise_2_0_user: None,
     }
 }
@@ -112,23 +113,32 @@ async fn list(
     };
     let start = number("startIndex", 1)?.max(1);
     let count = number("count", 100)?;
-    let filter = query
+    let clauses = query
         .get("filter")
         .filter(|f| !f.trim().is_empty())
-        .map(|f| Filter::parse(f).map_err(ApiError::scim))
-        .transpose()?;
+        .map(|f| {
+            scim::parse_filter(f)
+                .map_err(|e| scim_error(StatusCode::BAD_REQUEST, "invalidFilter", e))
+        })
+        .transpose()?
+        .unwrap_or_default();
     let store = shared.store();
     let matching: Vec<&User> = store
         .users
         .iter()
         .filter(|u| {
-            filter.as_ref().is_none_or(|f| {
+            clauses.iter().all(|c| {
                 let user_name = u.resource.user_name.as_deref().map(plain_name);
-                f.matches(|attr| match attr {
-                    "userName" | "username" => user_name,
-                    "id" => u.resource.id.as_deref(),
-                    _ => None,
-                })
+                match c.attribute.as_str() {
+                    "userName" | "username" => user_name.is_some_and(|n| c.matches(n)),
+                    "id" => u.resource.id.as_deref().is_some_and(|i| c.matches(i)),
+                    "emails" => u.resource.emails.iter().any(|e| {
+                        e.as_str()
+                            .or_else(|| e.get("value").and_then(Value::as_str))
+                            .is_some_and(|v| c.matches(v))
+                    }),
+                    _ => false,
+                }
             })
         })
         .collect();
@@ -136,7 +146,7 @@ async fn list(
         .iter()
         .skip(start - 1)
         .take(count)
-        .map(|u| u.resource.clone())
+        .map(|u| with_memberships(&store, u, shared.tenant_url()))
         .collect();
     Ok(Json(types::UserObjectListResponseObject {
         total_results: Some(matching.len() as i64),
@@ -153,11 +163,36 @@ async fn read(
 ) -> ApiResult<Json<types::UserResponseObject>> {
     let store = shared.store();
     store
-        .users
-        .iter()
-        .find(|u| u.resource.id.as_deref() == Some(id.as_str()))
-        .map(|u| Json(u.resource.clone()))
+        .user(&id)
+        .map(|u| Json(with_memberships(&store, u, shared.tenant_url())))
         .ok_or_else(|| not_found(&id))
+}
+
+/// The user as served: with the groups they are in and the roles they hold directly.
+fn with_memberships(store: &Store, user: &User, tenant: &str) -> types::UserResponseObject {
+    let mut resource = user.resource.clone();
+    let id = resource.id.clone().unwrap_or_default();
+    resource.groups = store
+        .groups
+        .iter()
+        .filter(|g| g.members.iter().any(|(m, _)| *m == id))
+        .map(|g| serde_json::json!({ "value": g.id, "display": g.name, "$ref": format!("{tenant}/scim2/Groups/{}", g.id) }))
+        .collect();
+    resource.roles = store
+        .roles
+        .iter()
+        .filter(|r| {
+            r["users"]
+                .as_array()
+                .is_some_and(|users| users.iter().any(|u| u["value"] == id.as_str()))
+        })
+        .filter_map(|r| {
+            serde_json::json!({ "value": r["id"], "display": r["displayName"], "type": "direct" })
+                .as_object()
+                .cloned()
+        })
+        .collect();
+    resource
 }
 
 /// Asgardeo's default policy: 8 to 64 characters with an upper-case letter, a lower-case
@@ -268,12 +303,7 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
         .as_ref()
         .and_then(|m| m.location.clone())
         .unwrap_or_default();
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(created),
-    )
-        .into_response())
+    Ok(super::created(location, created))
 }
 
 async fn patch(
@@ -309,6 +339,17 @@ async fn patch(
                 continue;
             }
             match kind.as_str() {
+                // A complex attribute's sub-attributes merge; others are replaced (RFC 7644
+                // §3.5.2.3: sub-attributes not given are left unchanged).
+                "add" | "replace" if change.is_object() && value[key].is_object() => {
+                    if let (Some(into), Some(from)) =
+                        (value[key].as_object_mut(), change.as_object())
+                    {
+                        for (k, v) in from {
+                            into.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
                 "add" | "replace" => {
                     value[key] = change.clone();
                 }
@@ -341,6 +382,15 @@ async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiRe
         .retain(|u| u.resource.id.as_deref() != Some(id.as_str()));
     if store.users.len() == before {
         return Err(not_found(&id));
+    }
+    // A deleted user leaves their groups and roles.
+    for group in &mut store.groups {
+        group.members.retain(|(member, _)| *member != id);
+    }
+    for role in &mut store.roles {
+        if let Some(users) = role.get_mut("users").and_then(Value::as_array_mut) {
+            users.retain(|u| u["value"] != id.as_str());
+        }
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -42,6 +42,13 @@ pub struct AuditRecord {
     pub error: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// How a destructive call was confirmed: `elicitation`, `token`, or `skipped (--yes)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_by: Option<&'static str>,
+    /// Why nothing was sent, for a call that ended before any write (a dry run, a plan
+    /// awaiting confirmation, a refused confirmation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'static str>,
     pub base_url: String,
 }
 
@@ -98,8 +105,20 @@ impl AuditRecord {
             error: error.is_some(),
             message: error.map(|m| m.chars().take(300).collect()),
             writes,
+            confirmed_by: None,
+            note: None,
             base_url: base_url.to_owned(),
         }
+    }
+
+    pub fn confirmed_by(mut self, by: Option<&'static str>) -> Self {
+        self.confirmed_by = by;
+        self
+    }
+
+    pub fn with_note(mut self, note: &'static str) -> Self {
+        self.note = Some(note);
+        self
     }
 }
 
@@ -139,6 +158,8 @@ impl AuditLog {
             created = ?record.created,
             writes = record.writes.len(),
             error = record.error,
+            confirmed_by = record.confirmed_by,
+            note = record.note,
             "write"
         );
         if let Some(file) = &self.file {

@@ -1,7 +1,7 @@
 //! A client and this server in one process over an in-memory pipe: what `asgardeo-mcp call`,
 //! the tests and the benchmark use to talk to the server exactly as a host would.
 
-use rmcp::service::RunningService;
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 
 use super::AsgardeoServer;
@@ -27,10 +27,21 @@ impl<C: ClientHandler> std::ops::Deref for InProcess<C> {
     }
 }
 
-/// Connects `handler` (use `()` for a plain client) to `server`.
+/// Connects `handler` (use `()` for a plain client) to `server` with the `initialize`
+/// handshake of protocols up to 2025-11-25.
 pub async fn connect_in_process<C: ClientHandler>(
     server: AsgardeoServer,
     handler: C,
+) -> Result<InProcess<C>, rmcp::service::ClientInitializeError> {
+    connect_in_process_with(server, handler, ClientLifecycleMode::Initialize).await
+}
+
+/// Connects `handler` to `server` with the given lifecycle (`Discover` for the stateless
+/// 2026-07-28 protocol).
+pub async fn connect_in_process_with<C: ClientHandler>(
+    server: AsgardeoServer,
+    handler: C,
+    lifecycle: ClientLifecycleMode,
 ) -> Result<InProcess<C>, rmcp::service::ClientInitializeError> {
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     let server = tokio::spawn(async move {
@@ -41,6 +52,9 @@ pub async fn connect_in_process<C: ClientHandler>(
             Err(err) => tracing::warn!(error = %err, "in-process session did not start"),
         }
     });
-    let client = handler.serve(client_io).await?;
+    let client = match lifecycle {
+        ClientLifecycleMode::Initialize => handler.serve(client_io).await?,
+        other => handler.serve_with_lifecycle(client_io, other).await?,
+    };
     Ok(InProcess { client, server })
 }

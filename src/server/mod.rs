@@ -5,9 +5,11 @@
 //! of every call of a tool that can write.
 
 mod audit;
+mod confirmation;
 mod filter;
 mod in_process;
 mod presentation;
+mod safety;
 pub mod stdio;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,22 +19,26 @@ use std::time::{Duration, Instant};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ElicitRequest,
+    InputRequest, InputRequiredResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
+    ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, Peer, RoleServer, ServerHandler};
 use tokio::sync::watch;
 
 pub use audit::{AuditLog, AuditRecord, Caller, outcome_of};
+pub use confirmation::{Confirmations, Refusal};
 pub use filter::{FilterError, Hidden, ToolFilter, glob_matches};
-pub use in_process::{InProcess, connect_in_process};
+pub use in_process::{InProcess, connect_in_process, connect_in_process_with};
 pub use presentation::{
-    Product, is_read_only, localize, tool_definitions, tool_table_markdown, unwrap_lines,
+    Product, is_read_only, localize, present, tool_definitions, tool_table_markdown, unwrap_lines,
 };
+pub use safety::{CONFIRMATION_TOKEN, DRY_RUN, diff};
 
-use crate::api::CallScope;
-use crate::tools::{ToolContext, all_tools_router, required_scopes};
+use crate::api::{CallMode, CallScope, state_digest};
+use crate::tools::{Access, ToolContext, all_tools_router, catalog_entry, required_scopes};
+use safety::{Answer, CONFIRM, Plan};
 
 /// The exposed tools, built on first use: nothing about them is needed to answer `initialize`,
 /// and building their schemas is most of a start's work.
@@ -51,6 +57,12 @@ pub struct ServerOptions {
     pub keep_unauthorized_tools: bool,
     /// How long `tools/list` waits for the granted scopes before listing every tool.
     pub discovery_wait: Duration,
+    /// Run destructive tools without asking (`--yes`): for scripts and CI. Audited.
+    pub skip_confirmation: bool,
+    /// How long a confirmation token stays valid.
+    pub confirmation_ttl: Duration,
+    /// How long to wait for the person to answer a confirmation form.
+    pub confirmation_wait: Duration,
 }
 
 impl Default for ServerOptions {
@@ -60,13 +72,16 @@ impl Default for ServerOptions {
             call_timeout: Duration::from_secs(45),
             keep_unauthorized_tools: false,
             discovery_wait: Duration::from_secs(2),
+            skip_confirmation: false,
+            confirmation_ttl: Duration::from_secs(300),
+            confirmation_wait: Duration::from_secs(600),
         }
     }
 }
 
 /// What the token's scopes allow, as far as the server knows yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Access {
+enum Rights {
     /// Still asking the token endpoint.
     Pending,
     /// The token grants these scopes.
@@ -82,11 +97,12 @@ struct Inner {
     filtered_out: BTreeMap<&'static str, Hidden>,
     options: ServerOptions,
     audit: AuditLog,
-    access: watch::Sender<Access>,
+    access: watch::Sender<Rights>,
     /// Scope discovery starts once, after `initialize` (or at the first list or call).
     discovery: std::sync::Once,
     /// Sessions that have listed tools and should hear when the list changes.
     listeners: Mutex<Vec<Peer<RoleServer>>>,
+    confirmations: Confirmations,
 }
 
 /// The server. Cheap to clone: every clone (one per session in remote mode) shares the tools,
@@ -116,15 +132,16 @@ impl AsgardeoServer {
             "tools filtered"
         );
         let (access, _) = watch::channel(if options.keep_unauthorized_tools {
-            Access::Everything
+            Rights::Everything
         } else {
-            Access::Pending
+            Rights::Pending
         });
         let server = Self {
             inner: Arc::new(Inner {
                 tools,
                 catalogue: OnceLock::new(),
                 filtered_out,
+                confirmations: Confirmations::new(options.confirmation_ttl),
                 options,
                 audit,
                 access,
@@ -152,7 +169,7 @@ impl AsgardeoServer {
             let presented = router
                 .list_all()
                 .into_iter()
-                .map(|t| localize(t, inner.options.product))
+                .map(|t| present(t, inner.options.product))
                 .collect();
             Catalogue {
                 router: Arc::new(router),
@@ -173,24 +190,24 @@ impl AsgardeoServer {
 
     fn spawn_discovery(&self) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            let _ = self.inner.access.send(Access::Everything);
+            let _ = self.inner.access.send(Rights::Everything);
             return;
         };
         let inner = self.inner.clone();
         runtime.spawn(async move {
             let limit = inner.tools.upstream.settings().request_timeout;
             let access = match tokio::time::timeout(limit, inner.tools.upstream.token()).await {
-                Ok(Ok(token)) => Access::Granted(token.scopes),
+                Ok(Ok(token)) => Rights::Granted(token.scopes),
                 Ok(Err(err)) => {
                     tracing::warn!(error = %err, "could not learn the granted scopes; listing every tool (calls will report what fails)");
-                    Access::Everything
+                    Rights::Everything
                 }
                 Err(_) => {
                     tracing::warn!(url = %inner.tools.upstream.token_url(), "the token endpoint did not answer in time; listing every tool");
-                    Access::Everything
+                    Rights::Everything
                 }
             };
-            let hides_some = matches!(&access, Access::Granted(granted) if crate::tools::CATALOG
+            let hides_some = matches!(&access, Rights::Granted(granted) if crate::tools::CATALOG
                 .iter()
                 .filter(|e| !inner.filtered_out.contains_key(e.name))
                 .any(|e| missing_scopes(e.name, granted).is_some()));
@@ -209,14 +226,14 @@ impl AsgardeoServer {
     }
 
     /// The access as known now, waiting briefly for discovery if it is still running.
-    async fn access(&self) -> Access {
+    async fn access(&self) -> Rights {
         self.discover_scopes();
         let mut rx = self.inner.access.subscribe();
         let wait = self.inner.options.discovery_wait;
-        let settled = tokio::time::timeout(wait, rx.wait_for(|a| *a != Access::Pending)).await;
+        let settled = tokio::time::timeout(wait, rx.wait_for(|a| *a != Rights::Pending)).await;
         match settled {
             Ok(Ok(access)) => access.clone(),
-            _ => Access::Everything,
+            _ => Rights::Everything,
         }
     }
 
@@ -227,7 +244,7 @@ impl AsgardeoServer {
             .presented
             .iter()
             .filter(|t| match &access {
-                Access::Granted(granted) => missing_scopes(&t.name, granted).is_none(),
+                Rights::Granted(granted) => missing_scopes(&t.name, granted).is_none(),
                 _ => true,
             })
             .cloned()
@@ -248,62 +265,195 @@ impl AsgardeoServer {
         }
     }
 
-    /// Runs one call in a task of its own inside its call scope, and audits it.
+    /// Runs one call in a task of its own inside its call scope, and audits it (a live call of a
+    /// tool that writes; a dry run writes nothing and is not audited).
     async fn run_call(
         &self,
-        tool: Tool,
+        tool: &Tool,
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
         caller: Caller,
-    ) -> Result<CallToolResponse, ErrorData> {
+        run: Run,
+    ) -> (Result<CallToolResponse, ErrorData>, CallScope) {
         let name = tool.name.to_string();
-        let writes = !is_read_only(&tool);
-        let scope = CallScope::new(context.ct.clone(), Some(self.limit_for(&name)));
+        let audited = !is_read_only(tool) && run.mode == CallMode::Live;
+        let scope = CallScope::new(context.ct.clone(), Some(self.limit_for(&name)))
+            .with_mode(run.mode, run.confirmed_state);
         let router = self.catalogue().router.clone();
         let inner = self.inner.clone();
         let started = Instant::now();
+        let task_scope = scope.clone();
         // A task of its own: if the request's future is dropped, a write already sent still
         // runs to its end, reads back what it made, and is audited.
         let task = tokio::spawn(async move {
+            let scope = task_scope;
             let result = scope
                 .run(router.call(ToolCallContext::new(&*inner.tools, request, context)))
                 .await;
-            let error = match &result {
-                Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => Some(
-                    r.content
-                        .iter()
-                        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ),
-                Err(e) => Some(e.message.to_string()),
-                _ => None,
-            };
-            if writes {
+            let error = error_text(&result);
+            if audited {
                 let record = AuditRecord::new(
                     &name,
                     caller,
                     scope.writes(),
                     error.clone(),
                     inner.tools.upstream.base_url(),
-                );
+                )
+                .confirmed_by(run.confirmed_by);
                 inner.audit.record(&record);
             }
             tracing::info!(
                 tool = %name,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 ok = error.is_none(),
+                dry_run = run.mode == CallMode::DryRun,
                 cancelled = scope.is_cancelled(),
                 "tool call"
             );
             result
         });
-        task.await.unwrap_or_else(|e| {
+        let result = task.await.unwrap_or_else(|e| {
             Err(ErrorData::internal_error(
                 format!("the tool call failed unexpectedly: {e}"),
                 None,
             ))
-        })
+        });
+        (result, scope)
+    }
+
+    /// A destructive call: runs once the person confirmed it (by a token from its plan, by
+    /// the answer to an input request, or by a form asked within this call); otherwise answers
+    /// the plan and changes nothing.
+    async fn confirm_then_run(
+        &self,
+        tool: &Tool,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+        caller: Caller,
+        token: Option<String>,
+    ) -> (Result<CallToolResponse, ErrorData>, Option<&'static str>) {
+        let name = tool.name.to_string();
+        let arguments = request.arguments.clone().unwrap_or_default();
+        // The retry of an input request carries the token as its request state.
+        let answered = request.request_state.clone();
+        if let Some(token) = token.or(answered.clone()) {
+            let by = if answered.is_some() {
+                let answer = request
+                    .input_responses
+                    .as_ref()
+                    .and_then(|r| r.get(CONFIRM))
+                    .map_or(Answer::Declined, safety::answer_of);
+                if answer == Answer::Declined {
+                    return (
+                        Ok(safety::declined_result(&name).into()),
+                        Some(NOT_CONFIRMED),
+                    );
+                }
+                "elicitation"
+            } else {
+                "token"
+            };
+            return match self.inner.confirmations.redeem(&token, &name, &arguments) {
+                Ok(state) => {
+                    let run = Run::confirmed(state, by);
+                    (
+                        self.run_call(tool, request, context, caller, run).await.0,
+                        None,
+                    )
+                }
+                Err(refusal) => (
+                    Ok(safety::refused_result(&refusal.to_string()).into()),
+                    Some(NOT_CONFIRMED),
+                ),
+            };
+        }
+
+        let (planned, scope) = self
+            .run_call(
+                tool,
+                request.clone(),
+                context.clone(),
+                caller.clone(),
+                Run::dry(),
+            )
+            .await;
+        let plan = match Plan::of(&scope) {
+            Some(plan) if !plan.requests.is_empty() => plan,
+            // It failed before writing, or has nothing to change: that is the answer.
+            _ => return (planned, Some(NOTHING_TO_CONFIRM)),
+        };
+        let state = state_digest(&scope.intended().map(|c| c.before).unwrap_or_default());
+        let token = self.inner.confirmations.issue(&name, &arguments, &state);
+        let capabilities = context.client_capabilities();
+        let can_ask = capabilities
+            .as_ref()
+            .and_then(|c| c.elicitation.as_ref())
+            .is_some_and(|e| e.form.is_some() || e.url.is_none());
+        let modern = context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        if can_ask && modern {
+            let form = InputRequest::Elicitation(ElicitRequest::new(plan.elicitation(&name)));
+            let requests = [(CONFIRM.to_owned(), form)].into_iter().collect();
+            return (
+                Ok(InputRequiredResult::new(Some(requests), Some(token)).into()),
+                Some(AWAITING_CONFIRMATION),
+            );
+        }
+        if can_ask {
+            let asked = context
+                .peer
+                .create_elicitation_with_timeout(
+                    plan.elicitation(&name),
+                    Some(self.inner.options.confirmation_wait),
+                )
+                .await;
+            match asked {
+                Ok(answer) => {
+                    let answer = serde_json::to_value(&answer).unwrap_or_default();
+                    if safety::answer_of(&answer) == Answer::Declined {
+                        return (
+                            Ok(safety::declined_result(&name).into()),
+                            Some(NOT_CONFIRMED),
+                        );
+                    }
+                    let run = Run::confirmed(state, "elicitation");
+                    return (
+                        self.run_call(tool, request, context, caller, run).await.0,
+                        None,
+                    );
+                }
+                // The client could not ask after all: fall back to the token, never to running.
+                Err(err) => {
+                    tracing::warn!(tool = %name, error = %err, "could not ask for confirmation; answering the plan with a token")
+                }
+            }
+        }
+        let ttl = self.inner.confirmations.ttl();
+        (
+            Ok(plan.confirmation_result(&name, &token, ttl).into()),
+            Some(AWAITING_CONFIRMATION),
+        )
+    }
+
+    /// Audits a call of a tool that writes which ended without a live run: nothing was sent.
+    fn audit_unsent(
+        &self,
+        tool: &str,
+        caller: Caller,
+        result: &Result<CallToolResponse, ErrorData>,
+        note: &'static str,
+    ) {
+        let error = error_text(result);
+        let record = AuditRecord::new(
+            tool,
+            caller,
+            Vec::new(),
+            error,
+            self.inner.tools.upstream.base_url(),
+        )
+        .with_note(note);
+        self.inner.audit.record(&record);
     }
 
     /// Calls a tool as the given caller (remote mode passes the signed-in user).
@@ -327,7 +477,7 @@ impl AsgardeoServer {
                 None,
             ));
         };
-        if let Access::Granted(granted) = self.access().await
+        if let Rights::Granted(granted) = self.access().await
             && let Some(missing) = missing_scopes(&name, &granted)
         {
             return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
@@ -337,7 +487,95 @@ impl AsgardeoServer {
             ))])
             .into());
         }
-        self.run_call(tool, request, context, caller).await
+        let access = catalog_entry(&name).map_or(Access::Write, |e| e.access);
+        let mut request = request;
+        let controls = match safety::take_controls(&mut request.arguments, access) {
+            Ok(controls) => controls,
+            Err(message) => {
+                return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
+            }
+        };
+        if controls.dry_run {
+            let (result, scope) = self
+                .run_call(&tool, request, context, caller.clone(), Run::dry())
+                .await;
+            let result = match Plan::of(&scope) {
+                Some(plan) => Ok(plan.dry_run_result(&name).into()),
+                None => result,
+            };
+            self.audit_unsent(&name, caller, &result, DRY_RUN_NOTE);
+            return result;
+        }
+        if access == Access::Destructive && !self.inner.options.skip_confirmation {
+            let (result, unsent) = self
+                .confirm_then_run(&tool, request, context, caller.clone(), controls.token)
+                .await;
+            if let Some(note) = unsent {
+                self.audit_unsent(&name, caller, &result, note);
+            }
+            return result;
+        }
+        let by = (access == Access::Destructive).then_some("skipped (--yes)");
+        self.run_call(&tool, request, context, caller, Run::live(by))
+            .await
+            .0
+    }
+}
+
+/// Why a call of a tool that writes sent nothing, as its audit record says.
+const DRY_RUN_NOTE: &str = "dry run: nothing sent";
+const AWAITING_CONFIRMATION: &str = "awaiting the person's confirmation: nothing sent";
+const NOT_CONFIRMED: &str = "not confirmed: nothing sent";
+const NOTHING_TO_CONFIRM: &str = "ended before any write: nothing sent";
+
+/// How one run of a tool goes.
+#[derive(Debug, Clone)]
+struct Run {
+    mode: CallMode,
+    /// The state the person confirmed, which the resource must still be in.
+    confirmed_state: Option<String>,
+    /// How a destructive call was confirmed, for the audit log.
+    confirmed_by: Option<&'static str>,
+}
+
+impl Run {
+    fn live(confirmed_by: Option<&'static str>) -> Self {
+        Self {
+            mode: CallMode::Live,
+            confirmed_state: None,
+            confirmed_by,
+        }
+    }
+
+    fn dry() -> Self {
+        Self {
+            mode: CallMode::DryRun,
+            confirmed_state: None,
+            confirmed_by: None,
+        }
+    }
+
+    fn confirmed(state: String, by: &'static str) -> Self {
+        Self {
+            mode: CallMode::Live,
+            confirmed_state: Some(state),
+            confirmed_by: Some(by),
+        }
+    }
+}
+
+/// The words of a call that failed, for its audit record.
+fn error_text(result: &Result<CallToolResponse, ErrorData>) -> Option<String> {
+    match result {
+        Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => Some(
+            r.content
+                .iter()
+                .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        Err(e) => Some(e.message.to_string()),
+        _ => None,
     }
 }
 

@@ -290,12 +290,21 @@ pub fn is_read_only(tool: &Tool) -> bool {
     tool.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true)
 }
 
+/// A tool as hosts see it: in the product's words, with clean schemas and the pipeline's own
+/// arguments (`dry_run`, `confirmation_token`) where its access gives them.
+pub fn present(tool: Tool, product: Product) -> Tool {
+    let access = catalog_entry(&tool.name).map_or(tools::Access::Write, |e| e.access);
+    let mut tool = localize(tool, product);
+    super::safety::present(&mut tool, access);
+    tool
+}
+
 /// Every tool's definition, sorted by name, as hosts see it.
 pub fn tool_definitions(product: Product) -> Vec<Tool> {
     tools::all_tools_router()
         .list_all()
         .into_iter()
-        .map(|t| localize(t, product))
+        .map(|t| present(t, product))
         .collect()
 }
 
@@ -332,7 +341,11 @@ pub fn tool_table_markdown() -> String {
         out.push_str(&format!(
             "| `{}` | {toolset} | {} | {} | {}. |\n",
             tool.name,
-            if is_read_only(&tool) { "read" } else { "write" },
+            match catalog_entry(&tool.name).map(|e| e.access) {
+                Some(tools::Access::Read) => "read",
+                Some(tools::Access::Destructive) => "destructive: confirmed",
+                _ => "write",
+            },
             scopes.join(" "),
             first_sentence(description).replace('|', "\\|")
         ));

@@ -5,14 +5,17 @@
 
 use crate::api::scopes_of;
 
-/// Whether a tool changes anything (its `readOnlyHint`).
+/// Whether a tool changes anything (its `readOnlyHint`), and whether what it changes can be
+/// lost for good (its `destructiveHint`: deletes, secret rotation, unassignments, revocations),
+/// which the server confirms with the person before it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Read,
     Write,
+    Destructive,
 }
 
-use Access::{Read, Write};
+use Access::{Destructive, Read, Write};
 
 /// A tool's place in the catalogue.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +25,9 @@ pub struct ToolEntry {
     pub access: Access,
     /// The API operations (operationIds) the tool may call.
     pub operations: &'static [&'static str],
+    /// Scopes the token is asked for so the tool can do everything it offers, though the tool
+    /// works without them (`set_login_flow` writes a script only for conditional flows).
+    pub optional_scopes: &'static [&'static str],
 }
 
 const fn tool(
@@ -35,15 +41,33 @@ const fn tool(
         toolset,
         access,
         operations,
+        optional_scopes: &[],
     }
 }
 
-pub const TOOLSETS: [&str; 5] = [
+impl ToolEntry {
+    const fn also_asking(mut self, scopes: &'static [&'static str]) -> Self {
+        self.optional_scopes = scopes;
+        self
+    }
+}
+
+pub const TOOLSETS: [&str; 8] = [
     "applications",
     "api_resources",
     "users",
+    "groups",
+    "roles",
+    "connections",
     "claims",
     "login_flow",
+];
+
+/// What a destructive application tool reads to say what it deletes.
+const APP_SNAPSHOT: [&str; 3] = [
+    "getApplication",
+    "getInboundOauthConfiguration",
+    "getAuthorizedApis",
 ];
 
 /// Every tool.
@@ -167,7 +191,8 @@ pub const CATALOG: &[ToolEntry] = &[
             "getLoginFlowGenerationResult",
             "patchApplication",
         ],
-    ),
+    )
+    .also_asking(&[crate::wso2::APPLICATION_SCRIPT_SCOPE]),
     tool(
         "list_api_resources",
         "api_resources",
@@ -192,7 +217,152 @@ pub const CATALOG: &[ToolEntry] = &[
         Write,
         &["addAPIResource", "getAPIResource"],
     ),
+    tool(
+        "delete_application",
+        "applications",
+        Destructive,
+        &[
+            APP_SNAPSHOT[0],
+            APP_SNAPSHOT[1],
+            APP_SNAPSHOT[2],
+            "deleteApplication",
+        ],
+    ),
+    tool(
+        "regenerate_client_secret",
+        "applications",
+        Destructive,
+        &[
+            "getInboundOauthConfiguration",
+            "regenerateOauthClientSecret",
+        ],
+    ),
+    tool(
+        "revoke_api_authorization",
+        "applications",
+        Destructive,
+        &["getAuthorizedApis", "deleteAuthorizedApi"],
+    ),
+    tool(
+        "update_authorized_scopes",
+        "applications",
+        Destructive,
+        &["getAuthorizedApis", "patchAuthorizedApi"],
+    ),
+    tool(
+        "update_api_resource",
+        "api_resources",
+        Destructive,
+        &[
+            "getAPIResource",
+            "patchAPIResource",
+            "deleteAPIResourceScope",
+        ],
+    ),
+    tool(
+        "delete_api_resource",
+        "api_resources",
+        Destructive,
+        &["getAPIResource", "deleteAPIResource"],
+    ),
+    tool(
+        "list_login_options",
+        "login_flow",
+        Read,
+        &["getAuthenticators", "getIdps"],
+    ),
+    tool(
+        "set_login_flow",
+        "login_flow",
+        Write,
+        &[
+            "getAuthenticators",
+            "getIdps",
+            "getApplication",
+            "patchApplication",
+        ],
+    )
+    .also_asking(&[crate::wso2::APPLICATION_SCRIPT_SCOPE]),
     tool("create_user", "users", Write, &["createUser"]),
+    tool("list_users", "users", Read, &["listUsers"]),
+    tool("get_user", "users", Read, &["getUserById"]),
+    tool("update_user", "users", Write, &["getUserById", "patchUser"]),
+    tool(
+        "delete_user",
+        "users",
+        Destructive,
+        &["getUserById", "deleteUser"],
+    ),
+    tool("list_groups", "groups", Read, &["listGroups"]),
+    tool(
+        "create_group",
+        "groups",
+        Write,
+        &["createGroup", "getGroupById"],
+    ),
+    tool(
+        "add_group_members",
+        "groups",
+        Write,
+        &["getGroupById", "patchGroup"],
+    ),
+    tool(
+        "remove_group_members",
+        "groups",
+        Destructive,
+        &["getGroupById", "patchGroup"],
+    ),
+    tool(
+        "delete_group",
+        "groups",
+        Destructive,
+        &["getGroupById", "deleteGroup"],
+    ),
+    tool("list_roles", "roles", Read, &["listRolesV2"]),
+    tool(
+        "create_role",
+        "roles",
+        Write,
+        &["createRoleV2", "getRoleByIdV2"],
+    ),
+    tool(
+        "assign_role",
+        "roles",
+        Write,
+        &["getRoleByIdV2", "patchRoleV2"],
+    ),
+    tool(
+        "unassign_role",
+        "roles",
+        Destructive,
+        &["getRoleByIdV2", "patchRoleV2"],
+    ),
+    tool(
+        "delete_role",
+        "roles",
+        Destructive,
+        &["getRoleByIdV2", "deleteRoleV2"],
+    ),
+    tool(
+        "create_social_connection",
+        "connections",
+        Write,
+        &["addIdp"],
+    ),
+    tool("create_oidc_connection", "connections", Write, &["addIdp"]),
+    tool("list_connections", "connections", Read, &["getIdps"]),
+    tool(
+        "get_connection",
+        "connections",
+        Read,
+        &["getIdp", "getIdpConnectedApps"],
+    ),
+    tool(
+        "delete_connection",
+        "connections",
+        Destructive,
+        &["getIdp", "getIdpConnectedApps", "deleteIdp"],
+    ),
     tool(
         "list_claims",
         "claims",
@@ -214,12 +384,17 @@ pub fn required_scopes(tool: &str) -> Vec<&'static str> {
     )
 }
 
-/// The WSO2 scopes a set of tools needs together: what the token is requested with.
+/// The WSO2 scopes a set of tools needs together, with the optional ones they can use: what
+/// the token is requested with.
 pub fn scopes_for<'a>(tools: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
-    let operations: Vec<&'static str> = tools
-        .into_iter()
-        .filter_map(catalog_entry)
-        .flat_map(|e| e.operations.iter().copied())
-        .collect();
-    scopes_of(operations)
+    let entries: Vec<&ToolEntry> = tools.into_iter().filter_map(catalog_entry).collect();
+    let mut scopes = scopes_of(entries.iter().flat_map(|e| e.operations.iter().copied()));
+    scopes.extend(
+        entries
+            .iter()
+            .flat_map(|e| e.optional_scopes.iter().copied()),
+    );
+    scopes.sort_unstable();
+    scopes.dedup();
+    scopes
 }

@@ -6,10 +6,14 @@ pub mod api_resources;
 pub mod applications;
 mod catalog;
 pub mod claims;
+pub mod connections;
+mod directory;
+pub mod groups;
 mod input;
 mod locks;
 pub mod login_flow;
 mod outcome;
+pub mod roles;
 pub mod users;
 
 use std::time::Duration;
@@ -19,7 +23,7 @@ use rmcp::handler::server::router::tool::ToolRouter;
 pub use catalog::{
     Access, CATALOG, TOOLSETS, ToolEntry, catalog_entry, required_scopes, scopes_for,
 };
-pub use outcome::{OrExplain, ToolError, Written};
+pub use outcome::{OrExplain, ToolError, Written, intend};
 
 use crate::api::Upstream;
 use locks::ResourceLocks;
@@ -70,6 +74,9 @@ pub fn all_tools_router() -> ToolRouter<ToolContext> {
     applications::router()
         + api_resources::router()
         + users::router()
+        + roles::router()
+        + groups::router()
+        + connections::router()
         + claims::router()
         + login_flow::router()
 }

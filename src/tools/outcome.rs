@@ -10,7 +10,7 @@ use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 use serde::Serialize;
 
-use crate::api::{ApiFailure, CallScope, FailureKind, WriteOutcome};
+use crate::api::{ApiFailure, CallScope, FailureKind, IntendedChange, WriteOutcome};
 
 #[derive(Debug, Clone)]
 pub struct ToolError {
@@ -134,6 +134,9 @@ impl ToolError {
                 "The request could not be built while {doing}: {}.",
                 failure.detail
             ),
+            (FailureKind::HeldBack, _) => {
+                format!("Dry run: the request for {doing} was not sent.")
+            }
             (FailureKind::Status(_), None) => format!("Failed while {doing}.{detail}"),
         };
         Self::new(message)
@@ -261,4 +264,30 @@ fn tenant_of(failure: &ApiFailure) -> &str {
         }
         None => url,
     }
+}
+
+/// Declares, before the tool's first write, what it is about to change: `summary` says it in
+/// words (`Delete application "shop" (id …)`), `before` and `after` are the resource as it is
+/// and as the tool will leave it (`()` for none). A dry run shows them; a confirmation is bound
+/// to `before`, and a confirmed call whose resource changed since is refused here, before
+/// anything is written.
+pub fn intend(
+    summary: impl Into<String>,
+    before: &impl Serialize,
+    after: &impl Serialize,
+) -> Result<(), ToolError> {
+    let Some(scope) = CallScope::current() else {
+        return Ok(());
+    };
+    let change = IntendedChange {
+        summary: summary.into(),
+        before: serde_json::to_value(before).unwrap_or_default(),
+        after: serde_json::to_value(after).unwrap_or_default(),
+    };
+    scope.intend(change).map_err(|changed| {
+        ToolError::new(format!(
+            "Not done: {} was confirmed, but the resource has changed since (someone else edited it). Nothing was changed by this call; call the tool again to see the new plan and confirm it.",
+            changed.summary
+        ))
+    })
 }

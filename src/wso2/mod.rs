@@ -1,13 +1,18 @@
 //! Facts about WSO2 that the tools and the sandbox share: identifiers, the filter grammar,
 //! the OIDC configuration each application type gets, the URL policy, claim names.
 
+pub mod authenticators;
 pub mod claims;
 pub mod filter;
+pub mod login_templates;
 pub mod oidc;
+pub mod scim;
 pub mod urls;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+pub use crate::api::APPLICATION_SCRIPT_SCOPE;
 
 /// The local claim dialect.
 pub const LOCAL_DIALECT: &str = "http://wso2.org/claims";

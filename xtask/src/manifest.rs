@@ -76,6 +76,8 @@ pub struct Relaxation {
 pub enum RelaxedKeyword {
     Enum,
     Required,
+    /// A regular expression the tools never need checked by a generated client.
+    Pattern,
     /// The one documented 2xx status becomes `2XX`.
     Success,
 }

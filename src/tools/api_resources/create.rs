@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::{ApiResourceDetails, details};
 use crate::api::api_resources::types;
+use crate::tools::directory::id_from_location;
 use crate::tools::input;
 use crate::tools::{OrExplain, ToolContext, ToolError, Written};
 
@@ -46,6 +47,46 @@ fn default_true() -> bool {
     true
 }
 
+/// The scopes to create, checked: names without spaces, readable names and descriptions.
+pub(super) fn scope_models(
+    argument: &str,
+    inputs: &[ScopeInput],
+) -> Result<Vec<types::ScopeCreationModel>, ToolError> {
+    input::at_most(argument, inputs, 200)?;
+    let mut scopes = Vec::new();
+    for scope in inputs {
+        let (scope_name, display, description) = match scope {
+            ScopeInput::Name(n) => (n.as_str(), None, None),
+            ScopeInput::Detailed {
+                name,
+                display_name,
+                description,
+            } => (
+                name.as_str(),
+                display_name.as_deref(),
+                description.as_deref(),
+            ),
+        };
+        let scope_name = input::name(argument, scope_name, 255)?;
+        if scope_name.chars().any(char::is_whitespace) {
+            return Err(ToolError::invalid(
+                argument,
+                &format!("scope name `{scope_name}` contains a space"),
+            ));
+        }
+        let display = display.map(|d| input::name(argument, d, 255)).transpose()?;
+        let description = description
+            .map(|d| input::text(argument, d, 1024))
+            .transpose()?;
+        scopes.push(types::ScopeCreationModel {
+            name: scope_name.to_owned(),
+            display_name: Some(display.unwrap_or(scope_name).to_owned()),
+            description: description.map(str::to_owned),
+        });
+    }
+    Ok(scopes)
+}
+
 #[tool_router(router = api_resource_create_router, vis = "pub(super)")]
 impl ToolContext {
     /// Create an API resource (an API your applications call) with its scopes.
@@ -62,38 +103,7 @@ impl ToolContext {
     ) -> Result<Json<ApiResourceDetails>, ToolError> {
         let identifier = input::name("identifier", &req.identifier, 1024)?.to_owned();
         let name = input::name("name", &req.name, 255)?.to_owned();
-        input::at_most("scopes", &req.scopes, 200)?;
-        let mut scopes = Vec::new();
-        for scope in &req.scopes {
-            let (scope_name, display, description) = match scope {
-                ScopeInput::Name(n) => (n.as_str(), None, None),
-                ScopeInput::Detailed {
-                    name,
-                    display_name,
-                    description,
-                } => (
-                    name.as_str(),
-                    display_name.as_deref(),
-                    description.as_deref(),
-                ),
-            };
-            let scope_name = input::name("scopes", scope_name, 255)?;
-            if scope_name.chars().any(char::is_whitespace) {
-                return Err(ToolError::invalid(
-                    "scopes",
-                    &format!("scope name `{scope_name}` contains a space"),
-                ));
-            }
-            let display = display.map(|d| input::name("scopes", d, 255)).transpose()?;
-            let description = description
-                .map(|d| input::text("scopes", d, 1024))
-                .transpose()?;
-            scopes.push(types::ScopeCreationModel {
-                name: scope_name.to_owned(),
-                display_name: Some(display.unwrap_or(scope_name).to_owned()),
-                description: description.map(str::to_owned),
-            });
-        }
+        let scopes = scope_models("scopes", &req.scopes)?;
         let body = types::ApiResourceCreationModel::builder()
             .identifier(identifier.clone())
             .name(name)
@@ -111,23 +121,12 @@ impl ToolContext {
         match written {
             Written::Read(created) => Ok(Json(details(created, "unknown"))),
             Written::Unreadable { location, detail } => {
-                let id = location
-                    .as_deref()
-                    .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
-                    .map(str::to_owned);
+                let id = id_from_location(location.as_deref());
                 // The server created it; read it back rather than report a failure.
                 if let Some(id) = &id
-                    && let Ok(resource) = self
-                        .upstream
-                        .api_resources()
-                        .get_api_resource()
-                        .api_resource_id(id)
-                        .send()
-                        .await
-                        .or_explain(format!("reading API resource {id}"))
-                        .await
+                    && let Ok(resource) = self.read_api_resource(id).await
                 {
-                    return Ok(Json(details(resource, id)));
+                    return Ok(Json(resource));
                 }
                 Ok(Json(ApiResourceDetails {
                     id: id.unwrap_or_else(|| "unknown".to_owned()),

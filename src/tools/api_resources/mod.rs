@@ -1,8 +1,9 @@
 //! API resources: list with cursors, search by name across pages, get by identifier with its
-//! scopes, create with scopes.
+//! scopes, create with scopes, update (name, description, scopes) and delete.
 
 mod create;
 mod read;
+mod update;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::schemars::{self, JsonSchema};
@@ -12,7 +13,9 @@ use super::{OrExplain, ToolContext, ToolError};
 use crate::api::api_resources::types;
 
 pub(crate) fn router() -> ToolRouter<ToolContext> {
-    ToolContext::api_resource_read_router() + ToolContext::api_resource_create_router()
+    ToolContext::api_resource_read_router()
+        + ToolContext::api_resource_create_router()
+        + ToolContext::api_resource_update_router()
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -42,7 +45,7 @@ pub struct ApiResourcePage {
     pub previous_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ScopeDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -53,7 +56,7 @@ pub struct ScopeDetails {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ApiResourceDetails {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]

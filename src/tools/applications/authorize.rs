@@ -4,13 +4,12 @@
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::schemars::{self, JsonSchema};
 use rmcp::{tool, tool_router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::views::{ApiAuthorization, AuthorizedApi, AuthorizedApiList};
 use crate::api::FailureKind;
 use crate::api::applications::types;
-use crate::tools::input;
-use crate::tools::{OrExplain, ToolContext, ToolError};
+use crate::tools::{OrExplain, ToolContext, ToolError, input, intend};
 
 /// How the API decides what a user of the application may do.
 #[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
@@ -47,6 +46,45 @@ pub struct AuthorizeApiRequest {
     pub policy_identifier: Policy,
     /// Scope names of the API resource to authorize.
     #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeApiRequest {
+    /// ID of the application.
+    pub app_id: String,
+    /// ID of the API resource (see `list_authorized_api`).
+    pub api_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAuthorizedScopesRequest {
+    /// ID of the application.
+    pub app_id: String,
+    /// ID of the API resource (see `list_authorized_api`).
+    pub api_id: String,
+    /// Scope names to authorize in addition.
+    #[serde(default)]
+    pub add_scopes: Vec<String>,
+    /// Scope names to take away.
+    #[serde(default)]
+    pub remove_scopes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RevokedAuthorization {
+    pub app_id: String,
+    /// The authorization as it was (authorize_api with it restores it).
+    pub revoked: AuthorizedApi,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ScopesUpdate {
+    pub app_id: String,
+    pub api_id: String,
+    pub previous_scopes: Vec<String>,
     pub scopes: Vec<String>,
 }
 
@@ -143,5 +181,187 @@ impl ToolContext {
             app_id,
             authorized_apis: apis.into_iter().map(AuthorizedApi::from).collect(),
         }))
+    }
+
+    /// Take away an application's authorization to call an API resource (all its scopes).
+    /// Confirmed with the person first; returns the authorization as it was.
+    #[tool(annotations(
+        title = "Revoke API authorization",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
+    async fn revoke_api_authorization(
+        &self,
+        Parameters(req): Parameters<RevokeApiRequest>,
+    ) -> Result<Json<RevokedAuthorization>, ToolError> {
+        let app_id = input::path_segment("app_id", &req.app_id)?.to_owned();
+        let api_id = input::path_segment("api_id", &req.api_id)?.to_owned();
+        let _guard = self.lock("application", &app_id).await;
+        let current = self.authorization(&app_id, &api_id).await?;
+        intend(
+            format!(
+                "Revoke application {app_id}'s authorization for API {} (scopes: {})",
+                current.identifier.as_deref().unwrap_or(&api_id),
+                scope_list(&current.scopes)
+            ),
+            &current,
+            &(),
+        )?;
+        self.upstream
+            .applications()
+            .delete_authorized_api()
+            .application_id(&app_id)
+            .api_id(&api_id)
+            .send()
+            .await
+            .or_explain_write(format!(
+                "revoking application {app_id}'s authorization for API resource {api_id}"
+            ))
+            .await?;
+        Ok(Json(RevokedAuthorization {
+            app_id,
+            revoked: current,
+        }))
+    }
+
+    /// Add or take away scopes of an API resource an application is authorized for. Taking a
+    /// scope away is a revocation, so the call is confirmed with the person first.
+    #[tool(annotations(
+        title = "Update authorized scopes",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
+    async fn update_authorized_scopes(
+        &self,
+        Parameters(req): Parameters<UpdateAuthorizedScopesRequest>,
+    ) -> Result<Json<ScopesUpdate>, ToolError> {
+        let app_id = input::path_segment("app_id", &req.app_id)?.to_owned();
+        let api_id = input::path_segment("api_id", &req.api_id)?.to_owned();
+        let names = |argument: &str, values: &[String]| -> Result<Vec<String>, ToolError> {
+            input::at_most(argument, values, 200)?;
+            values
+                .iter()
+                .map(|s| input::name(argument, s, 255).map(str::to_owned))
+                .collect()
+        };
+        let add = names("add_scopes", &req.add_scopes)?;
+        let remove = names("remove_scopes", &req.remove_scopes)?;
+        if add.is_empty() && remove.is_empty() {
+            return Err(ToolError::invalid(
+                "add_scopes",
+                "give scopes to add or to remove (remove_scopes)",
+            ));
+        }
+        if let Some(both) = add.iter().find(|s| remove.contains(s)) {
+            return Err(ToolError::invalid(
+                "remove_scopes",
+                &format!("`{both}` is both added and removed"),
+            ));
+        }
+        let _guard = self.lock("application", &app_id).await;
+        let current = self.authorization(&app_id, &api_id).await?;
+        if let Some(missing) = remove.iter().find(|s| !current.scopes.contains(s)) {
+            return Err(ToolError::invalid(
+                "remove_scopes",
+                &format!(
+                    "`{missing}` is not authorized now (authorized: {})",
+                    scope_list(&current.scopes)
+                ),
+            ));
+        }
+        let added: Vec<String> = add
+            .into_iter()
+            .filter(|s| !current.scopes.contains(s))
+            .collect();
+        let mut scopes: Vec<String> = current
+            .scopes
+            .iter()
+            .filter(|s| !remove.contains(s))
+            .cloned()
+            .chain(added.iter().cloned())
+            .collect();
+        scopes.sort();
+        let mut previous = current.scopes.clone();
+        previous.sort();
+        if added.is_empty() && remove.is_empty() {
+            return Ok(Json(ScopesUpdate {
+                app_id,
+                api_id,
+                previous_scopes: previous,
+                scopes,
+            }));
+        }
+        intend(
+            format!(
+                "Change application {app_id}'s scopes for API {}: add {}, remove {}",
+                current.identifier.as_deref().unwrap_or(&api_id),
+                scope_list(&added),
+                scope_list(&remove)
+            ),
+            &current,
+            &AuthorizedApi {
+                scopes: scopes.clone(),
+                ..current.clone()
+            },
+        )?;
+        self.upstream
+            .applications()
+            .patch_authorized_api()
+            .application_id(&app_id)
+            .api_id(&api_id)
+            .body(types::AuthorizedApiPatchModel {
+                added_scopes: added,
+                removed_scopes: remove,
+                ..Default::default()
+            })
+            .send()
+            .await
+            .or_explain_write(format!(
+                "updating application {app_id}'s scopes for API resource {api_id}"
+            ))
+            .await?;
+        Ok(Json(ScopesUpdate {
+            app_id,
+            api_id,
+            previous_scopes: previous,
+            scopes,
+        }))
+    }
+}
+
+impl ToolContext {
+    /// The application's authorization for one API resource.
+    async fn authorization(&self, app_id: &str, api_id: &str) -> Result<AuthorizedApi, ToolError> {
+        let apis = self
+            .upstream
+            .applications()
+            .get_authorized_apis()
+            .application_id(app_id)
+            .send()
+            .await
+            .or_explain(format!(
+                "reading the authorized APIs of application {app_id}"
+            ))
+            .await?;
+        apis.into_iter()
+            .map(AuthorizedApi::from)
+            .find(|a| a.id.as_deref() == Some(api_id))
+            .ok_or_else(|| {
+                ToolError::not_found(format!(
+                    "application {app_id} is not authorized for API resource {api_id}; list_authorized_api shows what it is authorized for"
+                ))
+            })
+    }
+}
+
+fn scope_list(scopes: &[String]) -> String {
+    if scopes.is_empty() {
+        "none".to_owned()
+    } else {
+        scopes.join(", ")
     }
 }

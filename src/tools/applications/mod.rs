@@ -1,9 +1,11 @@
 //! Applications: list (complete, paged, honest totals), create the four application types with
 //! their full OIDC configuration, read by name or client id, update basic info, OAuth
-//! configuration and requested claims (each returning what it replaced), authorize APIs.
+//! configuration and requested claims (each returning what it replaced), authorize APIs and
+//! change or revoke that, delete applications and rotate client secrets.
 
 mod authorize;
 mod create;
+mod lifecycle;
 mod list;
 mod oauth;
 mod read;
@@ -24,6 +26,7 @@ pub(crate) fn router() -> ToolRouter<ToolContext> {
         + ToolContext::application_update_router()
         + ToolContext::application_oauth_router()
         + ToolContext::application_authorize_router()
+        + ToolContext::application_lifecycle_router()
 }
 
 /// How many applications a lookup pages through before it gives up (100 a page).

@@ -142,7 +142,7 @@ impl OauthSettings {
     }
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct AuthorizedApi {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -174,7 +174,7 @@ impl From<types::AuthorizedApiResponse> for AuthorizedApi {
     }
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq, Eq)]
 pub struct LoginStep {
     pub step: i64,
     /// `authenticator@idp` options; any one completes the step.

@@ -19,6 +19,7 @@ pub fn apply(doc: &mut Value, relaxations: &[Relaxation]) -> Result<()> {
         let applied = match relax.drop {
             RelaxedKeyword::Enum => target.remove("enum").is_some(),
             RelaxedKeyword::Required => target.remove("required").is_some(),
+            RelaxedKeyword::Pattern => target.remove("pattern").is_some(),
             RelaxedKeyword::Success => {
                 let success: Vec<String> = target
                     .keys()

@@ -9,7 +9,7 @@ type Repair = fn(&mut Value) -> bool;
 
 /// Applies every repair; returns the names of those that changed something.
 pub fn repair(doc: &mut Value) -> Vec<&'static str> {
-    let repairs: [(&str, Repair); 6] = [
+    let repairs: [(&str, Repair); 8] = [
         ("object-typed arrays", object_typed_arrays),
         ("required `schema` for `schemas`", required_schema_typo),
         ("misspelled `applciation`", applciation_typo),
@@ -19,6 +19,14 @@ pub fn repair(doc: &mut Value) -> Vec<&'static str> {
             scim_response_username,
         ),
         ("scim error schemas", scim_error_schemas),
+        (
+            "scim member items typed by example only",
+            scim_items_typed_by_example,
+        ),
+        (
+            "scim patch operations without `path`, or with a narrowed `value`",
+            scim_patch_operations,
+        ),
     ];
     repairs
         .into_iter()
@@ -76,6 +84,67 @@ fn object_typed_arrays(doc: &mut Value) -> bool {
                 *prop = json!({ "type": "array", "items": { "type": "object" } });
                 changed = true;
             }
+        }
+        changed
+    })
+}
+
+/// SCIM2 Groups declares its request `members` items as objects with no properties and only
+/// an example (`{"value": "…", "display": "kim"}`), so a generator makes them free-form maps.
+/// The example's string fields become the items' properties, as RFC 7643 §4.2 defines them.
+fn scim_items_typed_by_example(doc: &mut Value) -> bool {
+    walk(doc, &mut |schema| {
+        let untyped = schema.get("type").and_then(Value::as_str) == Some("object")
+            && schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .is_some_and(Map::is_empty);
+        let Some(Value::Object(example)) = schema.get("example").filter(|_| untyped) else {
+            return false;
+        };
+        if example.is_empty() || !example.values().all(Value::is_string) {
+            return false;
+        }
+        let properties: Map<String, Value> = example
+            .keys()
+            .map(|k| (k.clone(), json!({ "type": "string" })))
+            .collect();
+        schema.insert("properties".into(), Value::Object(properties));
+        true
+    })
+}
+
+/// RFC 7644 §3.5.2: a PATCH operation is `op`, an optional `path` and a `value` whose shape
+/// depends on the path. SCIM2 Groups and Users declare operations without `path` (so a member
+/// cannot be removed: removal needs `members[value eq "…"]`), and Users narrows `value` to one
+/// example attribute (`nickName`), so no other attribute could be sent. Operations get `path`,
+/// and a `value` narrowed to a single attribute becomes any JSON.
+fn scim_patch_operations(doc: &mut Value) -> bool {
+    walk(doc, &mut |schema| {
+        let Some(Value::Object(props)) = schema.get_mut("properties") else {
+            return false;
+        };
+        let is_operation = props
+            .get("op")
+            .and_then(|op| op.get("enum"))
+            .and_then(Value::as_array)
+            .is_some_and(|e| e.iter().any(|v| v == "remove"));
+        if !is_operation {
+            return false;
+        }
+        let mut changed = false;
+        if !props.contains_key("path") {
+            props.insert("path".into(), json!({ "type": "string" }));
+            changed = true;
+        }
+        let narrowed = props
+            .get("value")
+            .and_then(|v| v.get("properties"))
+            .and_then(Value::as_object)
+            .is_some_and(|p| p.len() == 1 && !p.contains_key("members"));
+        if narrowed {
+            props.insert("value".into(), json!({}));
+            changed = true;
         }
         changed
     })
@@ -243,6 +312,49 @@ fn scim_error_schemas(doc: &mut Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scim_patch_operations_get_a_path_and_an_open_value() {
+        let mut doc = json!({ "components": { "schemas": {
+            "Me": { "type": "object", "properties": {
+                "op": { "type": "string", "enum": ["add", "remove", "replace"] },
+                "value": { "type": "object", "properties": { "nickName": { "type": "string" } } } } },
+            "Group": { "type": "object", "properties": {
+                "op": { "type": "string", "enum": ["add", "remove", "replace"] },
+                "value": { "type": "object", "properties": { "members": { "type": "array" } } } } }
+        } } });
+        assert!(scim_patch_operations(&mut doc));
+        let s = &doc["components"]["schemas"];
+        assert_eq!(s["Me"]["properties"]["path"], json!({ "type": "string" }));
+        assert_eq!(s["Me"]["properties"]["value"], json!({}));
+        assert_eq!(
+            s["Group"]["properties"]["path"],
+            json!({ "type": "string" })
+        );
+        assert!(s["Group"]["properties"]["value"]["properties"]["members"].is_object());
+        assert!(!scim_patch_operations(&mut doc), "idempotent");
+    }
+
+    #[test]
+    fn items_typed_only_by_example_get_its_string_fields() {
+        let mut doc = json!({ "components": { "schemas": { "G": { "type": "object", "properties": {
+            "members": { "type": "array", "items": { "type": "object", "properties": {},
+                "example": { "value": "1", "display": "kim" } } },
+            "free": { "type": "object", "properties": {}, "example": { "n": 1 } }
+        } } } } });
+        assert!(scim_items_typed_by_example(&mut doc));
+        let g = &doc["components"]["schemas"]["G"]["properties"];
+        assert_eq!(
+            g["members"]["items"]["properties"],
+            json!({ "value": { "type": "string" }, "display": { "type": "string" } })
+        );
+        assert_eq!(
+            g["free"]["properties"],
+            json!({}),
+            "a non-string example says nothing"
+        );
+        assert!(!scim_items_typed_by_example(&mut doc), "idempotent");
+    }
 
     #[test]
     fn scim_schemas_attribute_becomes_string_array() {

@@ -1,18 +1,14 @@
-//! Users: create a user with a password, or (without one) through WSO2's invite flow, so that
-//! no password needs to pass through the model.
+//! Creating a user with a password, or (without one) through WSO2's invite flow, so that no
+//! password needs to pass through the model.
 
-use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::schemars::{self, JsonSchema};
 use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
-use super::{OrExplain, ToolContext, ToolError, Written, input};
 use crate::api::users::types;
-
-pub(crate) fn router() -> ToolRouter<ToolContext> {
-    ToolContext::users_router()
-}
+use crate::tools::directory::id_from_location;
+use crate::tools::{OrExplain, ToolContext, ToolError, Written, input};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -49,7 +45,7 @@ pub struct CreatedUser {
     pub note: Option<String>,
 }
 
-fn check_email(email: &str) -> Result<&str, ToolError> {
+pub(super) fn check_email(email: &str) -> Result<&str, ToolError> {
     let email = input::name("email", email, 254)?;
     let valid = email.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty()
@@ -64,7 +60,7 @@ fn check_email(email: &str) -> Result<&str, ToolError> {
     }
 }
 
-#[tool_router(router = users_router, vis = "pub(super)")]
+#[tool_router(router = user_create_router, vis = "pub(super)")]
 impl ToolContext {
     /// Create a user in Asgardeo. Without a password (recommended) the user is emailed an
     /// invitation to set one, so no password passes through the conversation.
@@ -106,9 +102,7 @@ impl ToolContext {
             .transpose()?;
         let invite = password.is_none();
         let mut body = types::UserObject::builder()
-            .schemas(vec![
-                "urn:ietf:params:scim:schemas:core:2.0:User".to_owned(),
-            ])
+            .schemas(vec![crate::wso2::scim::USER_SCHEMA.to_owned()])
             .user_name(Some(format!("{domain}/{username}")))
             .name(Some(types::UserObjectName {
                 given_name: Some(first.to_owned()),
@@ -141,11 +135,8 @@ impl ToolContext {
             // The server created the user; its answer could not be read. Never report this as
             // a failure: a retry would only meet "already exists".
             Written::Unreadable { location, detail } => {
-                let id = location
-                    .as_deref()
-                    .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
-                    .unwrap_or("unknown")
-                    .to_owned();
+                let id =
+                    id_from_location(location.as_deref()).unwrap_or_else(|| "unknown".to_owned());
                 (
                     id,
                     Some(format!(
