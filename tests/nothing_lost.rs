@@ -15,34 +15,11 @@ use std::time::Duration;
 
 use asgardeo_mcp::sandbox::SandboxConfig;
 use asgardeo_mcp::server::{AuditLog, ServerOptions};
-use common::Fixture;
 use common::mcp::{McpClient, Setup, text};
+use common::{Fixture, audit_lines, audit_settles};
 use rmcp::model::{CallToolRequestParams, ClientRequest, Request};
 use rmcp::service::PeerRequestOptions;
 use serde_json::{Value, json};
-
-fn audit_lines(path: &std::path::Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// Waits (bounded) until the audit file holds `count` records.
-async fn audit_settles(path: &std::path::Path, count: usize) -> Vec<Value> {
-    for _ in 0..200 {
-        let lines = audit_lines(path);
-        if lines.len() >= count {
-            return lines;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!(
-        "the audit log never reached {count} records: {:?}",
-        audit_lines(path)
-    );
-}
 
 #[tokio::test]
 async fn concurrent_updates_of_different_fields_all_survive() {

@@ -294,6 +294,8 @@ async fn connected_apps(
 async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let mut store = shared.store();
     let idp = find(&store, &id)?;
+    // The API's DELETE is the non-forced one: a connection that applications refer to stays
+    // (`deleteIdPByResourceId`, beside `forceDeleteIdpByResourceId`, in ServerIdpManagementService).
     let users = store.apps_using_idp(&idp.name);
     if !users.is_empty() {
         return Err(ApiError::bad_request(

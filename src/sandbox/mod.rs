@@ -18,6 +18,11 @@
 //! | `limit` is what you ask | capped at the server's maximum page size (100) without a word | `validateAndGetLimit`, `IdentityUtil.getMaximumItemPerPage` | paging follows the count returned |
 //! | `POST /api-resources` answers 200 | 201 | the server | any 2xx is success (manifest `success` relaxation) |
 //! | the OIDC configuration is updated with PUT | there is no partial update: PUT replaces it whole | `ServerApplicationManagementService.putInbound` | read-modify-write under a per-application lock, then verified |
+//! | PATCH `/applications/{id}` needs `internal_application_mgt_update` | one that carries `authenticationSequence.script` (even blank), or reverts a scripted flow to DEFAULT, also needs `internal_application_script_update`; a 403 otherwise | `ServerApplicationManagementService.patchApplication` (`isScriptUpdating`, `validateAuthenticationScriptUpdatePermission`) | the token is asked for the script scope; a plain flow sends no script unless it must replace one; a blank generated script is not sent |
+//! | PATCH `/api-resources/{id}` takes `removedScopes` | 400 "Removed scopes field is not supported in patch operation" | `ServerAPIResourceManagementService.patchAPIResource` | scopes are removed one `DELETE …/scopes/{name}` at a time |
+//! | SCIM2 Groups need `internal_role_mgt_*` | `/scim2/Groups` is guarded by `internal_group_mgt_{view,create,update,delete}` (no list scope) | carbon-identity-framework `system-api-resource.xml.j2`, "SCIM2 Groups API" | manifest scope overrides |
+//! | `GET /identity-providers` items carry `federatedAuthenticators` | only with `requiredAttributes=federatedAuthenticators` | `ServerIdpManagementService.getIDPs` (requested attributes) | lists ask for them; an authenticator's name is read from its id (base64url of the name) when absent |
+//! | SCIM2 Groups PATCH operations are `op` and `value` | a removal needs `path` (`members[value eq "…"]`, RFC 7644 §3.5.2.2); Users PATCH `value` is any attribute | RFC 7644; the documents' item schemas | the xtask adds `path` and opens `value`; the tools write value paths with the one quoting builder |
 
 mod api_resources;
 mod applications;

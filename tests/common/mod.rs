@@ -145,6 +145,30 @@ impl Fixture {
     }
 }
 
+/// The records of a JSON-lines audit file.
+pub fn audit_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Waits (bounded) until the audit file holds `count` records.
+pub async fn audit_settles(path: &std::path::Path, count: usize) -> Vec<serde_json::Value> {
+    for _ in 0..200 {
+        let lines = audit_lines(path);
+        if lines.len() >= count {
+            return lines;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "the audit log never reached {count} records: {:?}",
+        audit_lines(path)
+    );
+}
+
 /// Short timeouts and retry waits: tests exercise the logic, not the patience.
 pub fn fast(mut settings: UpstreamSettings) -> UpstreamSettings {
     settings.request_timeout = Duration::from_secs(10);

@@ -10,8 +10,8 @@ const client = new Client({ name: "second-client", version: "1.0.0" });
 await client.connect(transport);
 
 const { tools } = await client.listTools();
-assert.equal(tools.length, 19, "19 tools");
-for (const name of ["list_applications", "create_single_page_app", "update_login_flow", "create_user", "list_claims"]) {
+assert.ok(tools.length >= 19, "the reference's 19 tools and more");
+for (const name of ["list_applications", "create_single_page_app", "update_login_flow", "create_user", "list_claims", "set_login_flow", "delete_user"]) {
   assert.ok(tools.some((t) => t.name === name), `tool ${name}`);
 }
 
@@ -35,6 +35,16 @@ assert.ok(page.structuredContent.applications.every((a) => a.client_id), "client
 const refused = await client.callTool({ name: "create_single_page_app", arguments: { application_name: "x", redirect_url: "http://evil.example.com/cb" } });
 assert.equal(refused.isError, true);
 assert.match(refused.content[0].text, /redirect_url/);
+
+// A destructive call from a host that cannot ask: a plan with a token (which this SDK checks
+// against the output schema), then the call with the token.
+const user = await client.callTool({ name: "create_user", arguments: { username: "ts-user", email: "ts@example.com", first_name: "T", last_name: "S" } });
+assert.notEqual(user.isError, true, JSON.stringify(user.content));
+const plan = await client.callTool({ name: "delete_user", arguments: { user_id: user.structuredContent.id } });
+assert.equal(plan.structuredContent.plan.status, "confirmation_required");
+const deleted = await client.callTool({ name: "delete_user", arguments: { user_id: user.structuredContent.id, confirmation_token: plan.structuredContent.plan.confirmation_token } });
+assert.notEqual(deleted.isError, true, JSON.stringify(deleted.content));
+assert.equal(deleted.structuredContent.deleted.id, user.structuredContent.id);
 
 await client.close();
 console.log("1 passed, 0 failed");

@@ -59,7 +59,7 @@ async def test_a_read_only_server_asks_for_view_scopes_only(binary, server_env, 
     async with server(binary, server_env, "--read-only") as client:
         structured(await client.call_tool("list_applications", {}))
     requested = control(sandbox, "/sandbox/stats")["last_requested_scopes"]
-    assert requested and all(scope.endswith("_view") for scope in requested), requested
+    assert requested and all(scope.endswith(("_view", "_list")) for scope in requested), requested
 
 
 async def test_every_write_is_audited_with_its_outcome(binary, server_env, tmp_path):
