@@ -318,9 +318,9 @@ async fn read_only_lists_only_read_only_tools_and_write_tools_are_unknown() {
 async fn allow_and_deny_patterns_select_tools() {
     let f = Fixture::default().await;
     let cases: [(&[&str], &[&str], bool, usize); 5] = [
-        (&["applications"], &[], false, 16),
+        (&["applications"], &[], false, 17),
         (&["create_*"], &["create_user"], false, 9),
-        (&["applications", "claims"], &["*_app"], false, 14),
+        (&["applications", "claims"], &["*_app"], false, 15),
         (&["api_resources"], &[], true, 3),
         (&[], &["users", "login_flow"], false, CATALOG.len() - 8),
     ];

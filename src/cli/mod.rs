@@ -339,6 +339,12 @@ async fn run_sandbox(args: SandboxArgs) -> Result<ExitCode> {
         format!("CLIENT_SECRET={}", sandbox.credentials.client_secret),
         format!("scopes: {}", sandbox.credentials.scopes.join(" ")),
         format!("fault control: POST http://{}/sandbox/faults", sandbox.addr),
+        format!(
+            "sign-in user (login form of {}/oauth2/authorize): {} / {}",
+            sandbox.base_url,
+            crate::sandbox::SEEDED_USER,
+            crate::sandbox::SEEDED_PASSWORD
+        ),
     ] {
         output::line(&text);
     }

@@ -37,6 +37,7 @@ mod identity_providers;
 mod inbound_oidc;
 mod login_flow;
 mod observe;
+mod provider;
 mod roles;
 mod seed;
 mod store;
@@ -56,6 +57,7 @@ use serde::de::DeserializeOwned;
 pub use error::ApiError;
 pub use faults::FaultPlan;
 pub use seed::{LOCAL_AUTHENTICATORS, LOCAL_DIALECT, OIDC_DIALECT, SANDBOX_CLIENT_NAME};
+pub use users::{SEEDED_PASSWORD, SEEDED_USER};
 
 /// How to build the sandbox's organization.
 #[derive(Debug, Clone)]
@@ -233,6 +235,7 @@ fn router(shared: AppState) -> Router {
             "/oauth2/token/.well-known/openid-configuration",
             get(token::discovery),
         )
+        .merge(provider::routes())
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             faults::inject,
@@ -261,6 +264,11 @@ fn router(shared: AppState) -> Router {
         .fallback(|| async {
             ApiError::not_found("SANDBOX-NOROUTE", "the sandbox serves no such path")
         })
+        // Outermost, so that even a 404 reaches a browser app as a 404, not a CORS failure.
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            provider::cors::cors,
+        ))
         .with_state(shared)
 }
 

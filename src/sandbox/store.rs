@@ -22,6 +22,9 @@ pub struct TokenClient {
 pub struct IssuedToken {
     pub scopes: BTreeSet<String>,
     pub expires_at: Instant,
+    /// For a token issued to a user (authorization code, refresh): the user's id and the
+    /// application's client id. `None` for client-credentials tokens.
+    pub user: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +91,34 @@ pub struct User {
     /// Kept only to show that it was set; never served.
     pub has_password: bool,
     pub pending_invite: bool,
+    /// SHA-256 of the user's id and password, what the sandbox's login form checks; never
+    /// served.
+    pub password_digest: Option<[u8; 32]>,
+}
+
+impl User {
+    pub fn digest(id: &str, password: &str) -> [u8; 32] {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        ctx.update(id.as_bytes());
+        ctx.update(b"\0");
+        ctx.update(password.as_bytes());
+        ctx.finish()
+            .as_ref()
+            .try_into()
+            .expect("SHA-256 is 32 bytes")
+    }
+
+    pub fn password_matches(&self, password: &str) -> bool {
+        let id = self.resource.id.as_deref().unwrap_or_default();
+        self.password_digest
+            // Compared without an early exit, as password checks should be.
+            .is_some_and(|d| {
+                d.iter()
+                    .zip(Self::digest(id, password))
+                    .fold(0, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+            })
+    }
 }
 
 /// A connection (identity provider) with the one federated authenticator it signs in with.
@@ -140,6 +171,9 @@ pub struct Store {
     pub login_flow_duration: Duration,
     pub login_flow_result_delay: Duration,
     pub ai_login_flow: bool,
+    /// The OpenID Provider's state: sign-ins waiting for the login form, codes, refresh
+    /// tokens and browser sessions.
+    pub signin: super::provider::SignInState,
 }
 
 impl Store {
@@ -164,6 +198,7 @@ impl Store {
             login_flow_duration: Duration::from_millis(1500),
             login_flow_result_delay: Duration::ZERO,
             ai_login_flow: true,
+            signin: Default::default(),
         }
     }
 
@@ -238,6 +273,7 @@ impl Store {
             IssuedToken {
                 scopes,
                 expires_at: Instant::now() + lifetime,
+                user: None,
             },
         );
         (token, lifetime)

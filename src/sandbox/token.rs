@@ -34,6 +34,15 @@ pub async fn issue(
     headers: HeaderMap,
     body: bytes::Bytes,
 ) -> Response {
+    if let Ok(fields) =
+        serde_urlencoded::from_bytes::<std::collections::HashMap<String, String>>(&body)
+        && let Some(response) = super::provider::token_grant(&shared, &headers, &fields)
+    {
+        shared
+            .stats
+            .token_requested(fields.get("scope").map_or("", String::as_str));
+        return response;
+    }
     let Ok(form) = serde_urlencoded::from_bytes::<TokenRequest>(&body) else {
         shared.stats.token_requested("");
         return oauth_error(
@@ -49,7 +58,7 @@ pub async fn issue(
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
-            "only client_credentials is supported",
+            "the sandbox supports authorization_code, refresh_token and client_credentials",
         );
     }
     let Some((id, secret)) = basic_credentials(&headers) else {
@@ -129,7 +138,7 @@ fn application_client(
     })
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+pub(crate) fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers
         .get(header::AUTHORIZATION)?
         .to_str()
@@ -179,10 +188,13 @@ pub async fn discovery(State(shared): State<AppState>) -> Json<serde_json::Value
         "userinfo_endpoint": format!("{base}/oauth2/userinfo"),
         "jwks_uri": format!("{base}/oauth2/jwks"),
         "end_session_endpoint": format!("{base}/oidc/logout"),
+        "revocation_endpoint": format!("{base}/oauth2/revoke"),
         "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256", "plain"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
-        "scopes_supported": ["openid", "profile", "email"],
+        "scopes_supported": ["openid", "profile", "email", "internal_login"],
     }))
 }

@@ -44,6 +44,12 @@ fn not_found(id: &str) -> ApiError {
     )
 }
 
+/// The seeded user's password: the sandbox is a local development organization, and its login
+/// form needs someone to sign in as. Printed by `asgardeo-mcp sandbox`.
+pub const SEEDED_PASSWORD: &str = "Sandbox-Admin-1";
+/// The seeded user's name, as typed into the login form (`DEFAULT/` is the user store).
+pub const SEEDED_USER: &str = "admin@sandbox.test";
+
 pub fn seeded_admin(store: &mut Store) -> User {
     let id = store.new_id();
     let resource = resource(
@@ -57,6 +63,7 @@ pub fn seeded_admin(store: &mut Store) -> User {
         resource,
         has_password: true,
         pending_invite: false,
+        password_digest: Some(User::digest(&id, SEEDED_PASSWORD)),
     }
 }
 
@@ -297,6 +304,10 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
         resource: created.clone(),
         has_password: request.password.is_some(),
         pending_invite: invite,
+        password_digest: request
+            .password
+            .as_deref()
+            .map(|p| User::digest(created.id.as_deref().unwrap_or_default(), p)),
     });
     let location = created
         .meta

@@ -141,6 +141,17 @@ pub const CATALOG: &[ToolEntry] = &[
         ],
     ),
     tool(
+        "get_integration_guide",
+        "applications",
+        Read,
+        &[
+            "getAllApplications",
+            "getApplication",
+            "getInboundOauthConfiguration",
+            "getAuthorizedApis",
+        ],
+    ),
+    tool(
         "update_application_basic_info",
         "applications",
         Write,

@@ -10,6 +10,7 @@ pub mod connections;
 mod directory;
 pub mod groups;
 mod input;
+pub mod integration;
 mod locks;
 pub mod login_flow;
 mod outcome;
@@ -79,4 +80,5 @@ pub fn all_tools_router() -> ToolRouter<ToolContext> {
         + connections::router()
         + claims::router()
         + login_flow::router()
+        + ToolContext::integration_router()
 }

@@ -178,6 +178,7 @@ impl ToolContext {
             scopes: kind.default_scopes(),
             oauth_endpoints: self.endpoints(),
             note: (!notes.is_empty()).then(|| notes.join(" ")),
+            next_step: crate::tools::integration::next_step(name, kind),
         }))
     }
 

@@ -274,6 +274,8 @@ pub struct CreatedApplication {
     /// What could not be read back, and what to do about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// What to do next: the integration guide for the fitting stacks.
+    pub next_step: String,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
