@@ -88,7 +88,7 @@ assert.match(spa.next_step, /get_integration_guide/);
 assert.match(spa.next_step, /`react`/);
 const guide = await call("get_integration_guide", { application_name: "Vite React", framework: "react" });
 assert.equal(guide.ready, true, JSON.stringify(guide.checks));
-assert.ok(guide.packages.some((p) => p.name === "@asgardeo/react"));
+assert.match(guide.install[0], /@asgardeo\/react@\d/);
 assert.match(guide.env_file, new RegExp(`VITE_ASGARDEO_CLIENT_ID=${spa.client_id}`));
 
 const app = join(work, "react");
@@ -163,6 +163,82 @@ try {
   console.log("ok - react: a wrong redirect URL stops at the sandbox's error page (invalid_callback)"); passed++;
 } finally {
   await browser.close();
+}
+
+// --- Express: the guide's server, run under Node, completes a sign-in. A small cookie-keeping
+// client follows the redirects a browser would and submits the sandbox's login form. ---
+{
+  const expressPort = await freePort();
+  const expressUrl = `http://127.0.0.1:${expressPort}`;
+  const web = await call("create_webapp_with_ssr", { application_name: "Express App", redirect_url: `${expressUrl}/login` });
+  const expressGuide = await call("get_integration_guide", { application_name: "Express App", framework: "express" });
+  assert.equal(expressGuide.ready, true, JSON.stringify(expressGuide.checks));
+  const dir = join(work, "express");
+  mkdirSync(dir);
+  writeProject(dir, expressGuide);
+  writeFileSync(join(dir, ".env"), expressGuide.env_file.replace(/ASGARDEO_CLIENT_SECRET=.*/, `ASGARDEO_CLIENT_SECRET=${web.client_secret}`));
+  execFileSync("sh", ["-c", `${expressGuide.install[0]} --no-audit --no-fund --loglevel=error`], { cwd: dir, stdio: "inherit", timeout: 600_000 });
+  await startAndWait("node", ["--env-file=.env", "server.js"], { cwd: dir }, /listening on/, "express app");
+
+  const jar = new Map();
+  async function visit(url, init = {}) {
+    const host = new URL(url).host;
+    const cookies = [...(jar.get(host) ?? new Map())].map(([k, v]) => `${k}=${v}`).join("; ");
+    const response = await fetch(url, { ...init, redirect: "manual", headers: { ...(init.headers ?? {}), cookie: cookies } });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const [k, v] = pair.split("=");
+      if (!jar.has(host)) jar.set(host, new Map());
+      jar.get(host).set(k.trim(), v);
+    }
+    return response;
+  }
+  async function follow(url, init) {
+    let response = await visit(url, init);
+    for (let hops = 0; response.status >= 300 && response.status < 400 && hops < 10; hops++) {
+      response = await visit(new URL(response.headers.get("location"), url).toString());
+      url = response.url || url;
+    }
+    return response;
+  }
+  assert.match(await (await follow(`${expressUrl}/`)).text(), /Sign in/);
+  const form = await follow(`${expressUrl}/login`);
+  const page = await form.text();
+  const key = page.match(/name="sessionDataKey" value="([^"]+)"/)?.[1];
+  assert.ok(key, `the sandbox's login form: ${page.slice(0, 300)}`);
+  const submitted = await follow(`${baseUrl}/commonauth`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ sessionDataKey: key, username, password }).toString(),
+  });
+  const home = await submitted.text();
+  assert.match(home, /Hello, (Sandbox Admin|admin@sandbox\.test|Sandbox)/, home.slice(0, 300));
+  console.log(`ok - express: the guide's server signed the user in ("${home.match(/Hello, [^<]*/)[0]}")`); passed++;
+}
+
+// --- Next.js: the guide's files type-check against the pinned packages (tsc --noEmit, with the
+// TypeScript settings create-next-app writes). ---
+{
+  await call("create_webapp_with_ssr", { application_name: "Next App", redirect_url: "http://localhost:3000" });
+  const nextGuide = await call("get_integration_guide", { application_name: "Next App", framework: "nextjs" });
+  assert.equal(nextGuide.ready, true, JSON.stringify(nextGuide.checks));
+  const dir = join(work, "nextjs");
+  mkdirSync(dir);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "next-app", private: true }));
+  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({
+    compilerOptions: {
+      target: "ES2017", lib: ["dom", "dom.iterable", "esnext"], allowJs: true, skipLibCheck: true, strict: true,
+      noEmit: true, esModuleInterop: true, module: "esnext", moduleResolution: "bundler", resolveJsonModule: true,
+      isolatedModules: true, jsx: "preserve", incremental: false, plugins: [{ name: "next" }],
+    },
+    include: ["**/*.ts", "**/*.tsx"], exclude: ["node_modules"],
+  }));
+  writeProject(dir, nextGuide);
+  const started = Date.now();
+  // The guide's install (its first command makes the project, which is done above).
+  execFileSync("sh", ["-c", `${nextGuide.install[1]} typescript@5.9.3 @types/react@19.2.14 @types/react-dom@19.2.3 @types/node@22.20.5 --no-audit --no-fund --loglevel=error`], { cwd: dir, stdio: "inherit", timeout: 600_000 });
+  execFileSync(join(dir, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", "."], { cwd: dir, stdio: "inherit", timeout: 300_000 });
+  console.log(`ok - nextjs: the guide's files type-check (${((Date.now() - started) / 1000).toFixed(1)} s)`); passed++;
 }
 
 // --- M2M: the guide's curl gets a token. ---
