@@ -142,7 +142,8 @@ try {
   console.log("ok - react: signed out through /oidc/logout"); passed++;
 
   // --- The same app built for a client whose redirect URL is elsewhere. ---
-  await call("create_single_page_app", { application_name: "Wrong Redirect", redirect_url: `${appUrl}/elsewhere` });
+  // Registered for localhost, while the app is served from 127.0.0.1: a different origin.
+  await call("create_single_page_app", { application_name: "Wrong Redirect", redirect_url: `http://localhost:${port}` });
   const wrong = await call("get_integration_guide", { application_name: "Wrong Redirect", framework: "react", app_url: appUrl });
   const redirectCheck = wrong.checks.find((c) => c.setting === "redirect URL");
   assert.equal(wrong.ready, false);

@@ -86,6 +86,23 @@ fn app_url(facts: &AppFacts, default: &str) -> String {
     facts.app_url.clone().unwrap_or_else(|| default.to_owned())
 }
 
+/// The redirect URL the code uses: the application's registered one on the app's origin (so
+/// the code follows the application), else the app's origin with the stack's usual path.
+fn redirect_for(facts: &AppFacts, url: &str, default_path: &str) -> String {
+    facts
+        .oauth
+        .redirect_urls
+        .iter()
+        .find(|r| super::origin(r).as_deref() == Some(url))
+        .cloned()
+        .unwrap_or_else(|| format!("{url}{default_path}"))
+}
+
+/// The path part of a URL (`/` when it has none).
+fn path_of(url: &str) -> String {
+    url::Url::parse(url).map_or_else(|_| "/".to_owned(), |u| u.path().to_owned())
+}
+
 fn client_id(facts: &AppFacts) -> String {
     facts.oauth.client_id.clone().unwrap_or_default()
 }
@@ -99,6 +116,7 @@ fn port_of(url: &str, default: u16) -> u16 {
 
 fn react(facts: &AppFacts) -> Written {
     let url = app_url(facts, "http://localhost:5173");
+    let redirect = redirect_for(facts, &url, "");
     let port = port_of(&url, 5173);
     let packages = vec![
         package("@asgardeo/react", REACT_SDK),
@@ -197,10 +215,10 @@ export default defineConfig({{
         env: vec![
             var("VITE_ASGARDEO_CLIENT_ID", &client_id(facts)),
             var("VITE_ASGARDEO_BASE_URL", &facts.base_url),
-            var("VITE_ASGARDEO_AFTER_SIGN_IN_URL", &url),
+            var("VITE_ASGARDEO_AFTER_SIGN_IN_URL", &redirect),
         ],
         run: "npm run dev".to_owned(),
-        redirect: Some(url),
+        redirect: Some(redirect),
         notes: vec![
             "A public client: the SDK uses the authorization code flow with PKCE (S256); no secret is in the app.".to_owned(),
             "`internal_login` lets the SDK read the user's profile from /scim2/Me after sign-in.".to_owned(),
@@ -284,7 +302,8 @@ export default function Home() {
 fn express(facts: &AppFacts) -> Written {
     let url = app_url(facts, "http://localhost:3000");
     let port = port_of(&url, 3000);
-    let redirect = format!("{url}/login");
+    let redirect = redirect_for(facts, &url, "/login");
+    let route = path_of(&redirect);
     let packages = vec![
         package("@asgardeo/node", NODE_SDK),
         package("express", EXPRESS),
@@ -302,7 +321,7 @@ await auth.initialize({{
   baseUrl: process.env.ASGARDEO_BASE_URL,
   clientId: process.env.ASGARDEO_CLIENT_ID,
   clientSecret: process.env.ASGARDEO_CLIENT_SECRET,
-  afterSignInUrl: `${{APP_URL}}/login`,
+  afterSignInUrl: process.env.ASGARDEO_REDIRECT_URL,
   afterSignOutUrl: APP_URL,
   scopes: ["openid", "profile", "email"],
 }});
@@ -318,12 +337,12 @@ app.get("/", async (req, res) => {{
     const name = user.displayName || user.username;
     res.send(`<h1 id="greeting">Hello, ${{name}}</h1><a href="/logout">Sign out</a>`);
   }} else {{
-    res.send(`<h1>Welcome</h1><a id="sign-in" href="/login">Sign in</a>`);
+    res.send(`<h1>Welcome</h1><a id="sign-in" href="{route}">Sign in</a>`);
   }}
 }});
 
 // Starts the sign-in, and is where the organization sends the browser back with the code.
-app.get("/login", async (req, res) => {{
+app.get("{route}", async (req, res) => {{
   let session = req.cookies[SESSION];
   if (!session) {{
     session = crypto.randomUUID();
@@ -364,13 +383,18 @@ app.listen({port}, () => console.log(`listening on ${{APP_URL}}`));
         ],
         env: vec![
             var("APP_URL", &url),
+            var("ASGARDEO_REDIRECT_URL", &redirect),
             var("ASGARDEO_BASE_URL", &facts.base_url),
             var("ASGARDEO_CLIENT_ID", &client_id(facts)),
             secret("ASGARDEO_CLIENT_SECRET"),
         ],
         run: "npm start".to_owned(),
         redirect: Some(redirect),
-        notes: vec!["The SDK keeps each user's tokens in memory by session id; give it a shared `Store` (second argument of `initialize`) when you run several instances.".to_owned()],
+        notes: vec![
+            format!("{route} both starts the sign-in and receives the code (the redirect URL)."),
+            "Sign-out returns to APP_URL: register it as a redirect URL too (the server checks the return URL against them).".to_owned(),
+            "The SDK keeps each user's tokens in memory by session id; give it a shared `Store` (second argument of `initialize`) when you run several instances.".to_owned(),
+        ],
     }
 }
 
@@ -432,7 +456,8 @@ if (await auth.isSignedIn()) {
 
 fn python(facts: &AppFacts) -> Written {
     let url = app_url(facts, "http://localhost:5000");
-    let redirect = format!("{url}/callback");
+    let redirect = redirect_for(facts, &url, "/callback");
+    let route = path_of(&redirect);
     let packages = [package("asgardeo", PYTHON_SDK), package("flask", FLASK)];
     let app = r#"import asyncio
 import os
@@ -486,7 +511,7 @@ async def exchange(code: str, verifier: str):
         return await client.get_token("authorization_code", code=code, code_verifier=verifier)
 
 
-@app.get("/callback")
+@app.get(os.environ.get("ASGARDEO_CALLBACK_PATH", "/callback"))
 def callback():
     if request.args.get("state") != session.pop("state", None):
         return "State mismatch: start the sign-in again.", 400
@@ -523,6 +548,7 @@ def logout():
             var("ASGARDEO_BASE_URL", &facts.base_url),
             var("ASGARDEO_CLIENT_ID", &client_id(facts)),
             var("ASGARDEO_REDIRECT_URI", &redirect),
+            var("ASGARDEO_CALLBACK_PATH", &route),
             secret("ASGARDEO_CLIENT_SECRET"),
         ],
         run: format!("flask --app app run --port {}", port_of(&url, 5000)),
