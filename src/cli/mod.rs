@@ -5,6 +5,7 @@
 mod call;
 mod config;
 pub mod doctor;
+mod init;
 mod logging;
 mod output;
 mod tools;
@@ -120,6 +121,9 @@ enum Command {
         #[arg(long)]
         json: Option<String>,
     },
+    /// Write this server into an MCP host's configuration (Claude Desktop, Claude Code, Cursor,
+    /// VS Code, Windsurf), keeping what is there; --dry-run shows the diff only.
+    Init(init::InitArgs),
     /// Check configuration, reachability, TLS, credentials and scopes.
     Doctor {
         #[arg(long)]
@@ -197,6 +201,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         #[cfg(feature = "sandbox")]
         Some(Command::Sandbox(args)) => run_sandbox(args).await,
         Some(Command::Tools { json }) => tools::list(&cli.global, json),
+        Some(Command::Init(args)) => init::run(&args, cli.global.sandbox),
         Some(Command::Doctor { json }) => doctor::run(&cli.global, json).await,
         Some(Command::Call { tool, args, json }) => {
             call::run(&cli.global, &tool, &args, json.as_deref()).await
