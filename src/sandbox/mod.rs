@@ -23,6 +23,8 @@
 //! | SCIM2 Groups need `internal_role_mgt_*` | `/scim2/Groups` is guarded by `internal_group_mgt_{view,create,update,delete}` (no list scope) | carbon-identity-framework `system-api-resource.xml.j2`, "SCIM2 Groups API" | manifest scope overrides |
 //! | `GET /identity-providers` items carry `federatedAuthenticators` | only with `requiredAttributes=federatedAuthenticators` | `ServerIdpManagementService.getIDPs` (requested attributes) | lists ask for them; an authenticator's name is read from its id (base64url of the name) when absent |
 //! | SCIM2 Groups PATCH operations are `op` and `value` | a removal needs `path` (`members[value eq "…"]`, RFC 7644 §3.5.2.2); Users PATCH `value` is any attribute | RFC 7644; the documents' item schemas | the xtask adds `path` and opens `value`; the tools write value paths with the one quoting builder |
+//! | (OAuth, not in the management documents) the redirect URL must equal the registered callback | `regexp=` callbacks are a full match; for a loopback address (`127.0.0.1`, `[::1]`) the port is ignored on both sides | identity-inbound-auth-oauth `AbstractResponseTypeRequestValidator.validateCallbackURI`, `OAuthConstants.LOOPBACK_IP_PORT_REGEX` | the sandbox's provider matches the same way; guides use the registered redirect URL on the app's origin |
+//! | (CORS) an application's `allowedOrigins` | origins are kept per tenant: an origin any application of the organization lists is allowed for every endpoint; others get 403 | carbon-identity-framework CORS valve (`getServerCORSOrigins` + `CORSManagementService.getTenantCORSOrigins`) | guides still check the application's own list, which is what keeps working when that other application goes |
 
 mod api_resources;
 mod applications;
