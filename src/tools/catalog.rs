@@ -52,6 +52,15 @@ impl ToolEntry {
     }
 }
 
+/// What reading one application whole calls: a lookup, then the application, its OIDC settings
+/// and its authorized APIs.
+const APPLICATION_DETAILS: &[&str] = &[
+    "getAllApplications",
+    "getApplication",
+    "getInboundOauthConfiguration",
+    "getAuthorizedApis",
+];
+
 pub const TOOLSETS: [&str; 8] = [
     "applications",
     "api_resources",
@@ -122,34 +131,19 @@ pub const CATALOG: &[ToolEntry] = &[
         "get_application_by_name",
         "applications",
         Read,
-        &[
-            "getAllApplications",
-            "getApplication",
-            "getInboundOauthConfiguration",
-            "getAuthorizedApis",
-        ],
+        APPLICATION_DETAILS,
     ),
     tool(
         "get_application_by_client_id",
         "applications",
         Read,
-        &[
-            "getAllApplications",
-            "getApplication",
-            "getInboundOauthConfiguration",
-            "getAuthorizedApis",
-        ],
+        APPLICATION_DETAILS,
     ),
     tool(
         "get_integration_guide",
         "applications",
         Read,
-        &[
-            "getAllApplications",
-            "getApplication",
-            "getInboundOauthConfiguration",
-            "getAuthorizedApis",
-        ],
+        APPLICATION_DETAILS,
     ),
     tool(
         "update_application_basic_info",

@@ -41,12 +41,13 @@ function freePort() {
 /** Starts `command`, resolves with the first stdout match of `pattern`. */
 function startAndWait(command, args, options, pattern, what) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { ...options, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] });
     children.push(child);
     let out = "";
     const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}`)), 60_000);
     const onData = (chunk) => {
-      out += chunk;
+      // Colour codes stripped: tools colour their output when they think a person reads it.
+      out += chunk.toString().replace(/\x1b\[[0-9;]*m/g, "");
       const match = out.match(pattern);
       if (match) { clearTimeout(timer); resolve({ child, match, output: () => out }); }
     };
