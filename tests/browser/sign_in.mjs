@@ -167,6 +167,40 @@ try {
   await browser.close();
 }
 
+// --- Plain browser JavaScript: the `browser` guide (@asgardeo/browser), built and run the same way. ---
+{
+  const plainPort = await freePort();
+  const plainUrl = `http://127.0.0.1:${plainPort}`;
+  await call("create_single_page_app", { application_name: "Plain Browser", redirect_url: plainUrl });
+  const plainGuide = await call("get_integration_guide", { application_name: "Plain Browser", framework: "browser" });
+  assert.equal(plainGuide.ready, true, JSON.stringify(plainGuide.checks));
+  const dir = join(work, "browser");
+  mkdirSync(dir);
+  writeProject(dir, plainGuide);
+  execFileSync("sh", ["-c", `${plainGuide.install[0]} --no-audit --no-fund --loglevel=error`], { cwd: dir, stdio: "inherit", timeout: 600_000 });
+  const plainVite = join(dir, "node_modules", ".bin", "vite");
+  execFileSync(plainVite, ["build", "--logLevel", "error"], { cwd: dir, stdio: "inherit", timeout: 300_000 });
+  const served = await startAndWait(plainVite, ["preview", "--host", "127.0.0.1", "--port", String(plainPort), "--strictPort"], { cwd: dir }, /127\.0\.0\.1:\d+/, "vite preview (browser)");
+  const chrome = await puppeteer.launch({ executablePath: chromium, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  try {
+    const page = await chrome.newPage();
+    page.setDefaultTimeout(30_000);
+    await page.goto(plainUrl);
+    await (await page.waitForSelector("#sign-in")).click();
+    await page.waitForSelector("#login-form");
+    await page.type("#usernameUserInput", username);
+    await page.type("#password", password);
+    await Promise.all([page.waitForNavigation(), page.click("#sign-in")]);
+    await page.waitForFunction(() => /Hello, \S/.test(document.querySelector("#greeting")?.textContent ?? ""));
+    const text = await page.$eval("#greeting", (e) => e.textContent);
+    assert.match(text, /Sandbox Admin|admin@sandbox\.test/, text);
+    console.log(`ok - browser: signed in with @asgardeo/browser, the page shows "${text}"`); passed++;
+  } finally {
+    await chrome.close();
+    served.child.kill("SIGTERM");
+  }
+}
+
 // --- Express: the guide's server, run under Node, completes a sign-in. A small cookie-keeping
 // client follows the redirects a browser would and submits the sandbox's login form. ---
 {

@@ -400,6 +400,25 @@ app.listen({port}, () => console.log(`listening on ${{APP_URL}}`));
 
 fn browser(facts: &AppFacts) -> Written {
     let url = app_url(facts, "http://localhost:5173");
+    let redirect = redirect_for(facts, &url, "");
+    let port = port_of(&url, 5173);
+    let package_json = r#"{
+  "name": "asgardeo-browser-app",
+  "private": true,
+  "type": "module",
+  "scripts": { "dev": "vite", "build": "vite build", "preview": "vite preview" }
+}
+"#;
+    let vite = format!(
+        r#"import {{ defineConfig }} from "vite";
+
+// The app must be served from the origin registered as the application's redirect URL.
+export default defineConfig({{
+  server: {{ port: {port}, strictPort: true }},
+  preview: {{ port: {port}, strictPort: true }},
+}});
+"#
+    );
     let packages = vec![
         package("@asgardeo/browser", BROWSER_SDK),
         package("vite", VITE),
@@ -440,16 +459,18 @@ if (await auth.isSignedIn()) {
     Written {
         install: vec![npm_install(&packages)],
         files: vec![
+            file("package.json", "create", package_json.to_owned()),
+            file("vite.config.js", "create", vite),
             file("index.html", "create", index.to_owned()),
             file("main.js", "create", main.to_owned()),
         ],
         env: vec![
             var("VITE_ASGARDEO_CLIENT_ID", &client_id(facts)),
             var("VITE_ASGARDEO_BASE_URL", &facts.base_url),
-            var("VITE_ASGARDEO_AFTER_SIGN_IN_URL", &url),
+            var("VITE_ASGARDEO_AFTER_SIGN_IN_URL", &redirect),
         ],
-        run: "npx vite".to_owned(),
-        redirect: Some(url),
+        run: "npm run dev".to_owned(),
+        redirect: Some(redirect),
         notes: vec!["A public client with PKCE: no secret is in the page.".to_owned()],
     }
 }
