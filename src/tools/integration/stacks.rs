@@ -114,6 +114,54 @@ fn port_of(url: &str, default: u16) -> u16 {
         .unwrap_or(default)
 }
 
+/// A Vite app's `files` after its `package.json` and `vite.config.js`, served on `port` (the
+/// origin registered as the application's redirect URL), with React's plugin when `react`.
+fn vite_project(name: &str, port: u16, react: bool, files: Vec<GuideFile>) -> Vec<GuideFile> {
+    let (import, plugins) = if react {
+        (
+            "import react from \"@vitejs/plugin-react\";\n",
+            "  plugins: [react()],\n",
+        )
+    } else {
+        ("", "")
+    };
+    let package_json = format!(
+        r#"{{
+  "name": "{name}",
+  "private": true,
+  "type": "module",
+  "scripts": {{ "dev": "vite", "build": "vite build", "preview": "vite preview" }}
+}}
+"#
+    );
+    let config = format!(
+        r#"import {{ defineConfig }} from "vite";
+{import}
+// The app must be served from the origin registered as the application's redirect URL.
+export default defineConfig({{
+{plugins}  server: {{ port: {port}, strictPort: true }},
+  preview: {{ port: {port}, strictPort: true }},
+}});
+"#
+    );
+    [
+        file("package.json", "create", package_json),
+        file("vite.config.js", "create", config),
+    ]
+    .into_iter()
+    .chain(files)
+    .collect()
+}
+
+/// The `.env` of a Vite app: Vite exposes only `VITE_` variables to the page.
+fn vite_env(facts: &AppFacts, redirect: &str) -> Vec<EnvVar> {
+    vec![
+        var("VITE_ASGARDEO_CLIENT_ID", &client_id(facts)),
+        var("VITE_ASGARDEO_BASE_URL", &facts.base_url),
+        var("VITE_ASGARDEO_AFTER_SIGN_IN_URL", redirect),
+    ]
+}
+
 fn react(facts: &AppFacts) -> Written {
     let url = app_url(facts, "http://localhost:5173");
     let redirect = redirect_for(facts, &url, "");
@@ -184,39 +232,19 @@ export default function App() {
   </body>
 </html>
 "#;
-    let vite = format!(
-        r#"import {{ defineConfig }} from "vite";
-import react from "@vitejs/plugin-react";
-
-// The app must be served from the origin registered as the application's redirect URL.
-export default defineConfig({{
-  plugins: [react()],
-  server: {{ port: {port}, strictPort: true }},
-  preview: {{ port: {port}, strictPort: true }},
-}});
-"#
-    );
-    let package_json = r#"{
-  "name": "asgardeo-react-app",
-  "private": true,
-  "type": "module",
-  "scripts": { "dev": "vite", "build": "vite build", "preview": "vite preview" }
-}
-"#;
     Written {
         install: vec![npm_install(&packages)],
-        files: vec![
-            file("package.json", "create", package_json.to_owned()),
-            file("vite.config.js", "create", vite),
-            file("index.html", "create", index.to_owned()),
-            file("src/main.jsx", "create", main.to_owned()),
-            file("src/App.jsx", "create", app.to_owned()),
-        ],
-        env: vec![
-            var("VITE_ASGARDEO_CLIENT_ID", &client_id(facts)),
-            var("VITE_ASGARDEO_BASE_URL", &facts.base_url),
-            var("VITE_ASGARDEO_AFTER_SIGN_IN_URL", &redirect),
-        ],
+        files: vite_project(
+            "asgardeo-react-app",
+            port,
+            true,
+            vec![
+                file("index.html", "create", index.to_owned()),
+                file("src/main.jsx", "create", main.to_owned()),
+                file("src/App.jsx", "create", app.to_owned()),
+            ],
+        ),
+        env: vite_env(facts, &redirect),
         run: "npm run dev".to_owned(),
         redirect: Some(redirect),
         notes: vec![
@@ -402,23 +430,6 @@ fn browser(facts: &AppFacts) -> Written {
     let url = app_url(facts, "http://localhost:5173");
     let redirect = redirect_for(facts, &url, "");
     let port = port_of(&url, 5173);
-    let package_json = r#"{
-  "name": "asgardeo-browser-app",
-  "private": true,
-  "type": "module",
-  "scripts": { "dev": "vite", "build": "vite build", "preview": "vite preview" }
-}
-"#;
-    let vite = format!(
-        r#"import {{ defineConfig }} from "vite";
-
-// The app must be served from the origin registered as the application's redirect URL.
-export default defineConfig({{
-  server: {{ port: {port}, strictPort: true }},
-  preview: {{ port: {port}, strictPort: true }},
-}});
-"#
-    );
     let packages = vec![
         package("@asgardeo/browser", BROWSER_SDK),
         package("vite", VITE),
@@ -458,17 +469,16 @@ if (await auth.isSignedIn()) {
 "#;
     Written {
         install: vec![npm_install(&packages)],
-        files: vec![
-            file("package.json", "create", package_json.to_owned()),
-            file("vite.config.js", "create", vite),
-            file("index.html", "create", index.to_owned()),
-            file("main.js", "create", main.to_owned()),
-        ],
-        env: vec![
-            var("VITE_ASGARDEO_CLIENT_ID", &client_id(facts)),
-            var("VITE_ASGARDEO_BASE_URL", &facts.base_url),
-            var("VITE_ASGARDEO_AFTER_SIGN_IN_URL", &redirect),
-        ],
+        files: vite_project(
+            "asgardeo-browser-app",
+            port,
+            false,
+            vec![
+                file("index.html", "create", index.to_owned()),
+                file("main.js", "create", main.to_owned()),
+            ],
+        ),
+        env: vite_env(facts, &redirect),
         run: "npm run dev".to_owned(),
         redirect: Some(redirect),
         notes: vec!["A public client with PKCE: no secret is in the page.".to_owned()],
