@@ -6,6 +6,8 @@
 
 pub mod api;
 pub mod cli;
+#[cfg(feature = "remote")]
+pub mod remote;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod server;

@@ -8,6 +8,7 @@ pub mod doctor;
 mod init;
 mod logging;
 mod output;
+mod setup_remote;
 mod tools;
 
 use std::path::PathBuf;
@@ -99,8 +100,9 @@ pub(crate) struct Global {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the MCP server over stdio (the default).
-    Serve,
+    /// Run the MCP server: over stdio (the default), or over streamable HTTP for a team
+    /// (`--http`), protected by the organization's tokens.
+    Serve(Box<ServeArgs>),
     /// Run the sandbox standalone and print its base URL and credentials.
     #[cfg(feature = "sandbox")]
     Sandbox(SandboxArgs),
@@ -124,11 +126,68 @@ enum Command {
     /// Write this server into an MCP host's configuration (Claude Desktop, Claude Code, Cursor,
     /// VS Code, Windsurf), keeping what is there; --dry-run shows the diff only.
     Init(init::InitArgs),
+    /// Register a remote deployment in the organization: its API resource and scopes, the
+    /// client application people sign in with, and reader/administrator roles.
+    SetupRemote(setup_remote::SetupRemoteArgs),
     /// Check configuration, reachability, TLS, credentials and scopes.
     Doctor {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Args, Default)]
+pub(crate) struct ServeArgs {
+    /// Serve streamable HTTP at /mcp instead of stdio (remote mode).
+    #[arg(long)]
+    http: bool,
+    /// The address to bind in HTTP mode.
+    #[arg(long, default_value = "127.0.0.1", env = "ASGARDEO_MCP_BIND")]
+    bind: Option<std::net::IpAddr>,
+    /// The port to listen on in HTTP mode (0: any free port).
+    #[arg(long, default_value_t = 8000, env = "ASGARDEO_MCP_PORT")]
+    port: u16,
+    /// The URL clients reach this server at (scheme, host, port; behind a proxy, the proxy's).
+    /// Required off loopback. The resource is `<public-url>/mcp`.
+    #[arg(long, env = "ASGARDEO_MCP_PUBLIC_URL")]
+    public_url: Option<url::Url>,
+    /// Extra `Host` header values to accept (DNS-rebinding protection): comma-separated.
+    #[arg(long, env = "ASGARDEO_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    allowed_hosts: Vec<String>,
+    /// Browser origins to accept (`https://app.example.com:443`); any other Origin is refused.
+    #[arg(long, env = "ASGARDEO_MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    allowed_origins: Vec<String>,
+    /// The audience tokens must carry: the identifier this server is registered under in the
+    /// organization (default: `<public-url>/mcp`).
+    #[arg(long, env = "ASGARDEO_MCP_AUDIENCE")]
+    audience: Option<String>,
+    /// The token issuer (default: `<BASE_URL>/oauth2/token`).
+    #[arg(long, env = "ASGARDEO_MCP_ISSUER")]
+    issuer: Option<String>,
+    /// The organization's JWKS (default: `<BASE_URL>/oauth2/jwks`).
+    #[arg(long, env = "ASGARDEO_MCP_JWKS_URL")]
+    jwks_url: Option<url::Url>,
+    /// Signature algorithms accepted: RS256 (default), PS256, ES256; comma-separated.
+    #[arg(long, default_value = "RS256", value_delimiter = ',')]
+    token_algorithms: Vec<String>,
+    /// Serve without authentication (only on a loopback address; for trying and conformance).
+    #[arg(long)]
+    no_auth: bool,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    max_body_bytes: usize,
+    /// Calls in flight at once; beyond, 503 with Retry-After.
+    #[arg(long, default_value_t = 256)]
+    max_in_flight: usize,
+    /// How long shutdown waits for calls in flight, in seconds.
+    #[arg(long, default_value_t = 30)]
+    drain_timeout: u64,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[cfg(feature = "sandbox")]
@@ -175,10 +234,18 @@ pub fn main() -> ExitCode {
         .clone()
         .or_else(|| std::env::var("RUST_LOG").ok());
     logging::init(requested_log.as_deref());
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // One thread is enough for one host over stdio; a team's server uses every core.
+    let http = matches!(&cli.command, Some(Command::Serve(args)) if args.http);
+    let built = if http {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let runtime = match built {
         Ok(runtime) => runtime,
         Err(err) => {
             output::error(&format!("asgardeo-mcp: could not start the runtime: {err}"));
@@ -202,11 +269,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Sandbox(args)) => run_sandbox(args).await,
         Some(Command::Tools { json }) => tools::list(&cli.global, json),
         Some(Command::Init(args)) => init::run(&args, cli.global.sandbox),
+        Some(Command::SetupRemote(args)) => setup_remote::run(&cli.global, &args).await,
         Some(Command::Doctor { json }) => doctor::run(&cli.global, json).await,
         Some(Command::Call { tool, args, json }) => {
             call::run(&cli.global, &tool, &args, json.as_deref()).await
         }
-        Some(Command::Serve) | None => serve(&cli.global).await,
+        Some(Command::Serve(args)) if args.http => serve_http(&cli.global, &args).await,
+        Some(Command::Serve(_)) | None => serve(&cli.global).await,
     }
 }
 
@@ -273,6 +342,12 @@ async fn upstream_settings(global: &Global) -> Result<UpstreamSettings> {
 /// The server for these flags, asking the token endpoint only for the scopes of the tools it
 /// exposes (least privilege: narrowing the tools narrows the rights).
 async fn build_server(global: &Global) -> Result<AsgardeoServer> {
+    build_server_with(global, false).await
+}
+
+/// The server, running destructive tools without confirmation when `confirmed` (the person
+/// already asked for exactly these calls, as with `setup-remote`).
+async fn build_server_with(global: &Global, confirmed: bool) -> Result<AsgardeoServer> {
     let product = product(global)?;
     let filter = filter(global)?;
     let scopes = AsgardeoServer::scopes_for_filter(&filter)?;
@@ -294,7 +369,9 @@ async fn build_server(global: &Global) -> Result<AsgardeoServer> {
         product,
         call_timeout: Duration::from_secs(global.call_timeout.max(1)),
         keep_unauthorized_tools: global.keep_unauthorized_tools,
-        skip_confirmation: global.yes || env_bool(&env, "ASGARDEO_MCP_YES")?.unwrap_or(false),
+        skip_confirmation: confirmed
+            || global.yes
+            || env_bool(&env, "ASGARDEO_MCP_YES")?.unwrap_or(false),
         ..Default::default()
     };
     Ok(AsgardeoServer::new(tools, options, &filter, audit)?)
@@ -314,6 +391,82 @@ async fn serve(global: &Global) -> Result<ExitCode> {
         .await
         .context("the MCP session ended with an error")?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "remote")]
+async fn serve_http(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
+    use crate::remote::{Algorithm, AuthOptions, HttpOptions, TlsFiles};
+    let algorithms = args
+        .token_algorithms
+        .iter()
+        .map(|name| {
+            Algorithm::parse(name.trim()).with_context(|| {
+                format!("--token-algorithms: `{name}` is not one of RS256, PS256, ES256")
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let options = HttpOptions {
+        bind: args
+            .bind
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+        port: args.port,
+        public_url: args.public_url.clone(),
+        allowed_hosts: args.allowed_hosts.clone(),
+        allowed_origins: args.allowed_origins.clone(),
+        auth: (!args.no_auth).then(|| AuthOptions {
+            audience: args.audience.clone(),
+            issuer: args.issuer.clone(),
+            jwks_url: args.jwks_url.clone(),
+            algorithms,
+            ..Default::default()
+        }),
+        max_body_bytes: args.max_body_bytes,
+        max_in_flight: args.max_in_flight,
+        drain: Duration::from_secs(args.drain_timeout),
+        tls: args
+            .tls_cert
+            .clone()
+            .zip(args.tls_key.clone())
+            .map(|(cert, key)| TlsFiles { cert, key }),
+    };
+    crate::remote::check(&options)?;
+    let server = build_server(global).await?;
+    let bound = crate::remote::bind(server, options).await?;
+    tracing::info!(addr = %bound.addr, resource = %bound.resource, "serving MCP over streamable HTTP");
+    // The address, for people and for scripts that start the server on port 0.
+    output::line(&format!(
+        "listening on {} (MCP at {})",
+        bound.addr, bound.resource
+    ));
+    bound.serve(shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "remote"))]
+async fn serve_http(_global: &Global, _args: &ServeArgs) -> Result<ExitCode> {
+    anyhow::bail!("this build has no remote mode (built without the `remote` feature)")
+}
+
+/// Ctrl-C or SIGTERM (what container runtimes send).
+#[cfg(feature = "remote")]
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 #[cfg(feature = "sandbox")]

@@ -1,6 +1,6 @@
 //! `asgardeo-mcp tools`: the tools this configuration exposes (`--read-only`, `--tools`,
-//! `--exclude-tools` applied exactly as the server applies them), with toolset, access and the
-//! WSO2 scopes each needs.
+//! `--exclude-tools` applied exactly as the server applies them), with toolset, access, the
+//! scope a person needs for it in remote mode, and the WSO2 scopes each needs.
 
 use std::process::ExitCode;
 
@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{Global, filter, output, product};
 use crate::server::{is_read_only, tool_definitions};
-use crate::tools::{catalog_entry, required_scopes};
+use crate::tools::{catalog_entry, remote_scope, required_scopes};
 
 #[derive(Serialize)]
 struct Listed {
@@ -18,6 +18,8 @@ struct Listed {
     access: &'static str,
     destructive: bool,
     scopes: Vec<&'static str>,
+    /// The scope a person's token needs for this tool in remote mode (`serve --http`).
+    remote_scope: String,
     description: String,
 }
 
@@ -33,6 +35,7 @@ pub fn list(global: &Global, json: bool) -> Result<ExitCode> {
             access: if is_read_only(tool) { "read" } else { "write" },
             destructive: tool.annotations.as_ref().and_then(|a| a.destructive_hint) == Some(true),
             scopes: required_scopes(&tool.name),
+            remote_scope: remote_scope(&tool.name).unwrap_or_default(),
             description: tool.description.as_deref().unwrap_or_default().to_owned(),
         })
         .collect();
@@ -42,10 +45,11 @@ pub fn list(global: &Global, json: bool) -> Result<ExitCode> {
     }
     for tool in &listed {
         output::line(&format!(
-            "{:<34} {:<14} {:<6} {}",
+            "{:<34} {:<14} {:<6} {:<26} {}",
             tool.name,
             tool.toolset,
             tool.access,
+            tool.remote_scope,
             tool.scopes.join(" ")
         ));
     }

@@ -46,6 +46,9 @@ mod store;
 mod token;
 mod users;
 
+/// The provider's signing key, for tests that mint tokens the way the organization does.
+pub use provider::keys::{SigningKey, signing_key};
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};

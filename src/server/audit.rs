@@ -13,10 +13,34 @@ use crate::api::{WriteOutcome, WriteRecord};
 /// Who asked, when the transport knows (remote mode); `None` over stdio.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Caller {
+    /// The person's `sub`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// Their username claim, when the token carries one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+}
+
+/// The person behind a remote request, from the bearer token the HTTP layer validated: who
+/// they are for the audit log, and the scopes that decide which tools they see and call.
+#[derive(Debug, Clone, Default)]
+pub struct RemoteUser {
+    pub sub: String,
+    pub username: Option<String>,
+    pub client_id: Option<String>,
+    pub scopes: std::collections::BTreeSet<String>,
+}
+
+impl RemoteUser {
+    pub fn caller(&self) -> Caller {
+        Caller {
+            user: Some(self.sub.clone()),
+            username: self.username.clone(),
+            client_id: self.client_id.clone(),
+        }
+    }
 }
 
 /// One call's record.

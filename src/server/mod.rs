@@ -28,7 +28,7 @@ use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, Peer, RoleServer, ServerHandler};
 use tokio::sync::watch;
 
-pub use audit::{AuditLog, AuditRecord, Caller, outcome_of};
+pub use audit::{AuditLog, AuditRecord, Caller, RemoteUser, outcome_of};
 pub use confirmation::{Confirmations, Refusal};
 pub use filter::{FilterError, Hidden, ToolFilter, glob_matches};
 pub use in_process::{InProcess, connect_in_process, connect_in_process_with};
@@ -38,7 +38,9 @@ pub use presentation::{
 pub use safety::{CONFIRMATION_TOKEN, DRY_RUN, diff};
 
 use crate::api::{CallMode, CallScope, state_digest};
-use crate::tools::{Access, ToolContext, all_tools_router, catalog_entry, required_scopes};
+use crate::tools::{
+    Access, ToolContext, all_tools_router, catalog_entry, remote_scope, required_scopes,
+};
 use safety::{Answer, CONFIRM, Plan};
 
 /// The exposed tools, built on first use: nothing about them is needed to answer `initialize`,
@@ -478,6 +480,15 @@ impl AsgardeoServer {
                 None,
             ));
         };
+        if let Some(user) = remote_user(&context)
+            && let Some(scope) = remote_lacks(user, &name)
+        {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                "`{name}` needs the scope `{scope}`, which your sign-in did not grant (you have: {}). Ask an administrator of the organization for a role that grants `{scope}` (asgardeo-mcp setup-remote creates them), then sign in again.",
+                if user.scopes.is_empty() { "no scopes".to_owned() } else { user.scopes.iter().cloned().collect::<Vec<_>>().join(" ") }
+            ))])
+            .into());
+        }
         if let Rights::Granted(granted) = self.access().await
             && let Some(missing) = missing_scopes(&name, &granted)
         {
@@ -580,6 +591,19 @@ fn error_text(result: &Result<CallToolResponse, ErrorData>) -> Option<String> {
     }
 }
 
+/// The person of a remote request, when the HTTP layer validated their token.
+fn remote_user(context: &RequestContext<RoleServer>) -> Option<&RemoteUser> {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<RemoteUser>())
+}
+
+/// The remote-mode scope `tool` needs that the person's token lacks, if so.
+fn remote_lacks(user: &RemoteUser, tool: &str) -> Option<String> {
+    remote_scope(tool).filter(|scope| !user.scopes.contains(scope))
+}
+
 /// The scopes `tool` needs that `granted` lacks, if any.
 fn missing_scopes(tool: &str, granted: &BTreeSet<String>) -> Option<Vec<&'static str>> {
     let missing: Vec<&'static str> = required_scopes(tool)
@@ -627,10 +651,14 @@ impl ServerHandler for AsgardeoServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
+        let mut tools = self.exposed_tools().await;
+        if let Some(user) = remote_user(&context) {
+            tools.retain(|t| remote_lacks(user, &t.name).is_none());
+        }
         Ok(ListToolsResult {
-            tools: self.exposed_tools().await,
+            tools,
             ..Default::default()
         })
     }
@@ -648,10 +676,9 @@ impl ServerHandler for AsgardeoServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let caller = context
-            .extensions
-            .get::<Caller>()
-            .cloned()
+        let caller = remote_user(&context)
+            .map(RemoteUser::caller)
+            .or_else(|| context.extensions.get::<Caller>().cloned())
             .unwrap_or_default();
         self.call_as(request, context, caller).await
     }

@@ -403,3 +403,30 @@ pub fn scopes_for<'a>(tools: impl IntoIterator<Item = &'a str>) -> Vec<&'static 
     scopes.dedup();
     scopes
 }
+
+/// The scope a person's token needs for a tool in remote mode (`serve --http`): one read and
+/// one write scope per toolset, `mcp:<toolset>:read|write`; destructive tools need the write
+/// scope (and are still confirmed).
+pub fn remote_scope(tool: &str) -> Option<String> {
+    catalog_entry(tool).map(|e| {
+        let level = if e.access == Read { "read" } else { "write" };
+        format!("mcp:{}:{level}", e.toolset)
+    })
+}
+
+/// Every remote-mode scope some tool needs, toolset by toolset (read before write).
+pub fn remote_scopes() -> Vec<String> {
+    let mut scopes: Vec<String> = Vec::new();
+    for set in TOOLSETS {
+        for level in [Read, Write] {
+            let needed = CATALOG
+                .iter()
+                .any(|e| e.toolset == set && (e.access == Read) == (level == Read));
+            let scope = format!("mcp:{set}:{}", if level == Read { "read" } else { "write" });
+            if needed && !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+    }
+    scopes
+}

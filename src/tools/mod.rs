@@ -22,7 +22,8 @@ use std::time::Duration;
 use rmcp::handler::server::router::tool::ToolRouter;
 
 pub use catalog::{
-    Access, CATALOG, TOOLSETS, ToolEntry, catalog_entry, required_scopes, scopes_for,
+    Access, CATALOG, TOOLSETS, ToolEntry, catalog_entry, remote_scope, remote_scopes,
+    required_scopes, scopes_for,
 };
 pub use outcome::{OrExplain, ToolError, Written, intend};
 

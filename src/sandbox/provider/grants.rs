@@ -252,6 +252,27 @@ fn user_claims(store: &Store, user_id: &str, scopes: &[String]) -> Map<String, V
     claims
 }
 
+/// A token's `aud`: the client id first, then the application's configured audiences (Console:
+/// Protocol > ID Token > Audience), a string when there is only the client id. Real servers do
+/// the same for ID tokens and JWT access tokens alike (`OAuth2Util.getOIDCAudience`, used by
+/// `JWTTokenIssuer`); they ignore an RFC 8707 `resource` parameter.
+fn audience(
+    client_id: &str,
+    oidc: &crate::api::applications::types::OpenIdConnectConfiguration,
+) -> Value {
+    let mut list = vec![client_id.to_owned()];
+    for extra in oidc.id_token.iter().flat_map(|t| t.audience.iter()) {
+        if !list.contains(extra) {
+            list.push(extra.clone());
+        }
+    }
+    if list.len() == 1 {
+        json!(client_id)
+    } else {
+        json!(list)
+    }
+}
+
 fn lifetime(seconds: Option<i64>, default: u64) -> Duration {
     Duration::from_secs(
         seconds
@@ -284,9 +305,10 @@ fn issue(
         .as_ref()
         .is_some_and(|a| a.type_.as_deref() == Some("JWT"));
     let jti = store.new_id();
+    let audience = audience(&client_id, oidc);
     let access_token = if jwt_access {
         keys::signing_key().sign(&json!({
-            "iss": issuer, "sub": grant.user_id, "aud": client_id, "azp": client_id,
+            "iss": issuer, "sub": grant.user_id, "aud": audience, "azp": client_id,
             "client_id": client_id, "scope": scopes.join(" "), "iat": now, "nbf": now,
             "exp": now + access_lifetime.as_secs() as i64, "jti": jti,
             "aut": "APPLICATION_USER", "org_name": store.org,
@@ -328,7 +350,7 @@ fn issue(
         let mut claims = user_claims(store, &grant.user_id, &scopes);
         for (k, v) in [
             ("iss", json!(issuer)),
-            ("aud", json!(client_id)),
+            ("aud", audience.clone()),
             ("azp", json!(client_id)),
             ("iat", json!(now)),
             ("nbf", json!(now)),

@@ -21,7 +21,12 @@ pub struct SigningKey {
 /// The process's key. Made once (it takes a moment), shared by every sandbox in the process.
 pub fn signing_key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| {
+    KEY.get_or_init(SigningKey::generate)
+}
+
+impl SigningKey {
+    /// A new key (another organization's, for tests of what must be refused).
+    pub fn generate() -> Self {
         let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
             .expect("2048-bit RSA key generation does not fail with the OS RNG");
         let der = private
@@ -34,10 +39,8 @@ pub fn signing_key() -> &'static SigningKey {
             .encode(&ring::digest::digest(&ring::digest::SHA256, n.as_bytes()).as_ref()[..16]);
         let jwk = json!({ "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e });
         SigningKey { pair, jwk, kid }
-    })
-}
+    }
 
-impl SigningKey {
     /// `claims` as a compact JWS (RFC 7515 §7.1) with `alg: RS256` and this key's `kid`.
     pub fn sign(&self, claims: &Value) -> String {
         let header = json!({ "alg": "RS256", "typ": "JWT", "kid": self.kid });

@@ -54,8 +54,8 @@ pub struct DeletedApiResource {
 #[tool_router(router = api_resource_update_router, vis = "pub(super)")]
 impl ToolContext {
     /// Rename an API resource, change its description, add scopes or delete scopes. Deleting a
-    /// scope takes it from every application and role that has it, so the call is confirmed
-    /// with the person first. Returns the resource before and after.
+    /// scope takes it from every app and role, so it is confirmed first. Returns the resource
+    /// before and after.
     #[tool(annotations(
         title = "Update API resource",
         read_only_hint = false,

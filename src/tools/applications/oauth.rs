@@ -46,6 +46,9 @@ pub struct UpdateOauthConfigRequest {
     /// OIDC claim names (e.g. `email`) to put in access tokens.
     #[serde(default)]
     pub access_token_attributes: Option<Vec<String>>,
+    /// Token audiences besides the client id (replaces the list).
+    #[serde(default)]
+    pub audiences: Option<Vec<String>>,
 }
 
 /// The longest token lifetime accepted: a year.
@@ -88,7 +91,7 @@ fn writable(
 #[tool_router(router = application_oauth_router, vis = "pub(super)")]
 impl ToolContext {
     /// Update an application's OAuth/OIDC settings (redirect URLs, origins, token lifetimes,
-    /// revocation, token attributes); the rest stays. Returns the previous settings too.
+    /// audiences, revocation, token attributes); the rest stays. Returns the previous settings.
     #[tool(annotations(
         title = "Update application OAuth configuration",
         read_only_hint = false,
@@ -204,6 +207,18 @@ impl ToolContext {
                 Value::Null,
             ));
         }
+        if let Some(list) = &req.audiences {
+            input::at_most("audiences", list, 20)?;
+            for audience in list {
+                input::name("audiences", audience, 2048)?;
+            }
+            config
+                .id_token
+                .get_or_insert_with(Default::default)
+                .audience = list.clone();
+            changed.push("audiences".to_owned());
+            asked.push(("audiences", Value::from(list.clone()), Value::Null));
+        }
         if let Some(v) = refresh_expiry {
             config
                 .refresh_token
@@ -239,6 +254,10 @@ impl ToolContext {
                 | "application_access_token_expiry_time"
                 | "access_token_attributes"
                 | "revoke_tokens_when_idp_session_terminated" => now["tokens"][*field].clone(),
+                "audiences" => match &now["tokens"]["audiences"] {
+                    Value::Null => Value::Array(Vec::new()),
+                    list => list.clone(),
+                },
                 _ => Value::Null,
             };
         }

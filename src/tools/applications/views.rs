@@ -91,6 +91,8 @@ pub struct TokenSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoke_tokens_when_idp_session_terminated: Option<bool>,
     pub access_token_attributes: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub audiences: Vec<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -136,6 +138,11 @@ impl OauthSettings {
                     .and_then(|a| a.revoke_tokens_when_idp_session_terminated),
                 access_token_attributes: access
                     .map(|a| a.access_token_attributes.clone())
+                    .unwrap_or_default(),
+                audiences: config
+                    .id_token
+                    .as_ref()
+                    .map(|i| i.audience.clone())
                     .unwrap_or_default(),
             },
         }

@@ -203,8 +203,8 @@ fn step_number(argument: &str, value: Option<u32>, steps: usize) -> Result<i64, 
 impl ToolContext {
     /// Set an application's login flow from named steps, without the AI feature: e.g.
     /// password then email OTP, Google or password, or TOTP only for the `admin` role
-    /// (`only_when`). Checked like the Console (a verifying factor such as TOTP needs an
-    /// identifying step first); returns the previous and new flow.
+    /// (`only_when`). Checked like the Console (TOTP needs an identifying step first);
+    /// returns the previous and new flow.
     #[tool(annotations(
         title = "Set login flow",
         read_only_hint = false,

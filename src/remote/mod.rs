@@ -1,0 +1,521 @@
+//! Remote mode (`asgardeo-mcp serve --http`): one server for a team over streamable HTTP,
+//! protected by the organization it administers.
+//!
+//! - `/mcp` is rmcp's streamable HTTP service: protocol 2026-07-28 statelessly, the
+//!   2025-11-25/2025-06-18 session mode for clients that still use it; JSON answers, SSE when a
+//!   call streams progress. rmcp checks `Host` and `Origin` (DNS rebinding) against the lists.
+//! - In front of it, in this order: a bound on calls in flight (503 + `Retry-After` beyond it),
+//!   then the bearer token (RFC 6750; checked locally by [`token::Validator`], never forwarded:
+//!   upstream calls keep the server's own M2M client). Without a valid token: 401 with
+//!   `WWW-Authenticate: Bearer resource_metadata=...` (RFC 9728); a token with no `mcp:` scope
+//!   at all: 403 `insufficient_scope`. The person's scopes then decide which tools they see and
+//!   call (see `server::remote_lacks`).
+//! - `/.well-known/oauth-protected-resource` (and its `/mcp`-suffixed form), `/healthz`, `/readyz`.
+//! - Shutdown stops accepting, lets calls in flight finish (up to the drain time), then closes
+//!   the streams that remain.
+
+mod tls;
+pub mod token;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures::StreamExt;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::json;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::server::AsgardeoServer;
+use crate::tools::remote_scopes;
+pub use token::{Algorithm, Rejection, TokenPolicy, Validator};
+
+/// Where and how to serve.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub bind: IpAddr,
+    pub port: u16,
+    /// The URL clients reach this server at (behind a proxy, the proxy's); by default
+    /// `http://<bind>:<port>`.
+    pub public_url: Option<url::Url>,
+    /// Extra `Host` values accepted (loopback names and the public URL's host always are).
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins accepted; any other `Origin` is refused.
+    pub allowed_origins: Vec<String>,
+    /// `None` serves without authentication (only on a loopback address).
+    pub auth: Option<AuthOptions>,
+    pub max_body_bytes: usize,
+    pub max_in_flight: usize,
+    /// How long shutdown waits for calls in flight.
+    pub drain: Duration,
+    pub tls: Option<tls::TlsFiles>,
+}
+
+pub use tls::TlsFiles;
+
+/// How tokens are checked; unset fields come from the organization's base URL.
+#[derive(Debug, Clone)]
+pub struct AuthOptions {
+    pub audience: Option<String>,
+    pub issuer: Option<String>,
+    pub jwks_url: Option<url::Url>,
+    pub algorithms: Vec<Algorithm>,
+    pub leeway: Duration,
+}
+
+impl Default for AuthOptions {
+    fn default() -> Self {
+        Self {
+            audience: None,
+            issuer: None,
+            jwks_url: None,
+            algorithms: vec![Algorithm::Rs256],
+            leeway: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the HTTP layer shares between requests.
+#[derive(Clone)]
+struct Shared {
+    server: AsgardeoServer,
+    validator: Option<Validator>,
+    /// `<public>/mcp`: the protected resource.
+    resource: String,
+    /// Where the resource's metadata is, for `WWW-Authenticate`.
+    metadata_url: String,
+    in_flight: Arc<Semaphore>,
+    max_in_flight: usize,
+}
+
+fn is_loopback(ip: IpAddr) -> bool {
+    ip.is_loopback()
+}
+
+/// The public URL without a trailing slash.
+fn public_base(options: &HttpOptions, addr: SocketAddr) -> String {
+    match &options.public_url {
+        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+        None => {
+            let scheme = if options.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{addr}")
+        }
+    }
+}
+
+/// The `Host` values accepted: loopback names (on a loopback bind), the public URL's host, and
+/// the configured extras.
+fn allowed_hosts(options: &HttpOptions, public: &str) -> Vec<String> {
+    let mut hosts = options.allowed_hosts.clone();
+    if is_loopback(options.bind) {
+        hosts.extend(["localhost", "127.0.0.1", "::1"].map(str::to_owned));
+    }
+    if let Ok(url) = url::Url::parse(public)
+        && let Some(host) = url.host_str()
+    {
+        hosts.push(match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        });
+    }
+    hosts
+}
+
+/// The `Origin` values accepted: this server's own (same-origin requests are no rebinding),
+/// and the configured ones. Anything else, `null` included, is refused.
+fn allowed_origins(options: &HttpOptions, public: &str, addr: SocketAddr) -> Vec<String> {
+    let mut origins = options.allowed_origins.clone();
+    if let Ok(url) = url::Url::parse(public) {
+        let origin = url.origin().ascii_serialization();
+        let port = url.port_or_known_default().unwrap_or(addr.port());
+        origins.push(if url.port().is_some() {
+            origin
+        } else {
+            format!("{origin}:{port}")
+        });
+    }
+    if is_loopback(options.bind) {
+        let scheme = if options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        for host in ["localhost", "127.0.0.1", "[::1]"] {
+            origins.push(format!("{scheme}://{host}:{}", addr.port()));
+        }
+    }
+    origins.sort();
+    origins.dedup();
+    origins
+}
+
+/// Checks the options before binding: no unauthenticated server off loopback, no public
+/// deployment without the URL its tokens name.
+pub fn check(options: &HttpOptions) -> Result<()> {
+    if options.auth.is_none() && !is_loopback(options.bind) {
+        bail!(
+            "refusing to serve without authentication on {} (not a loopback address): drop --no-auth, or bind 127.0.0.1",
+            options.bind
+        );
+    }
+    if options.auth.is_some() && !is_loopback(options.bind) && options.public_url.is_none() {
+        bail!(
+            "--public-url is required when binding {} (the URL clients use, which tokens must name as their audience)",
+            options.bind
+        );
+    }
+    if options.max_in_flight == 0 {
+        bail!("--max-in-flight must be at least 1");
+    }
+    Ok(())
+}
+
+/// A bound listener with everything resolved, ready to serve.
+pub struct Bound {
+    listener: tokio::net::TcpListener,
+    pub addr: SocketAddr,
+    pub resource: String,
+    router: Router,
+    mcp_stop: CancellationToken,
+    in_flight: Arc<Semaphore>,
+    max_in_flight: usize,
+    drain: Duration,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// Binds the address and builds the router.
+pub async fn bind(server: AsgardeoServer, options: HttpOptions) -> Result<Bound> {
+    check(&options)?;
+    let tls = options.tls.as_ref().map(tls::acceptor).transpose()?;
+    let listener = tokio::net::TcpListener::bind((options.bind, options.port))
+        .await
+        .with_context(|| format!("binding {}:{}", options.bind, options.port))?;
+    let addr = listener.local_addr()?;
+    let public = public_base(&options, addr);
+    let resource = format!("{public}/mcp");
+    let upstream = server.tools().upstream.clone();
+    let validator = options.auth.as_ref().map(|auth| {
+        let base = upstream.base_url().trim_end_matches('/').to_owned();
+        let jwks_url = auth
+            .jwks_url
+            .clone()
+            .or_else(|| url::Url::parse(&format!("{base}/oauth2/jwks")).ok())
+            .expect("the base URL was checked as a URL");
+        Validator::new(
+            TokenPolicy {
+                issuer: auth
+                    .issuer
+                    .clone()
+                    .unwrap_or_else(|| format!("{base}/oauth2/token")),
+                audience: auth.audience.clone().unwrap_or_else(|| resource.clone()),
+                jwks_url,
+                algorithms: auth.algorithms.clone(),
+                leeway: auth.leeway,
+            },
+            upstream.clone(),
+        )
+    });
+    let mcp_stop = CancellationToken::new();
+    let hosts = allowed_hosts(&options, &public);
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(allowed_origins(&options, &public, addr))
+        .enforce_origin_validation()
+        .with_json_response(true)
+        .with_legacy_session_mode(true)
+        .with_max_request_body_bytes(options.max_body_bytes)
+        .with_cancellation_token(mcp_stop.clone());
+    let factory_server = server.clone();
+    let mcp = StreamableHttpService::new(
+        move || Ok(factory_server.clone()),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    let in_flight = Arc::new(Semaphore::new(options.max_in_flight));
+    let shared = Shared {
+        server,
+        validator,
+        metadata_url: format!("{public}/.well-known/oauth-protected-resource/mcp"),
+        resource: resource.clone(),
+        in_flight: in_flight.clone(),
+        max_in_flight: options.max_in_flight,
+    };
+    let protected = Router::new()
+        .route_service("/mcp", mcp)
+        .layer(middleware::from_fn_with_state(shared.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(shared.clone(), limit));
+    let router = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/.well-known/oauth-protected-resource", get(metadata))
+        .route("/.well-known/oauth-protected-resource/mcp", get(metadata))
+        .merge(protected)
+        .with_state(shared);
+    Ok(Bound {
+        listener,
+        addr,
+        resource,
+        router,
+        mcp_stop,
+        in_flight,
+        max_in_flight: options.max_in_flight,
+        drain: options.drain,
+        tls,
+    })
+}
+
+impl Bound {
+    /// Serves until `shutdown` completes, then drains: no new connections, calls in flight
+    /// finish (up to the drain time), then the remaining streams are closed.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        let stopping = CancellationToken::new();
+        let drained = CancellationToken::new();
+        {
+            let (stopping, drained, mcp_stop) =
+                (stopping.clone(), drained.clone(), self.mcp_stop.clone());
+            let (in_flight, max, drain) = (self.in_flight.clone(), self.max_in_flight, self.drain);
+            tokio::spawn(async move {
+                shutdown.await;
+                tracing::info!("shutting down: finishing calls in flight");
+                stopping.cancel();
+                let idle = async {
+                    while in_flight.available_permits() < max {
+                        tokio::time::sleep(Duration::from_millis(25)).await;
+                    }
+                };
+                if tokio::time::timeout(drain, idle).await.is_err() {
+                    tracing::warn!(
+                        ?drain,
+                        "calls still in flight after the drain time; closing"
+                    );
+                }
+                mcp_stop.cancel();
+                drained.cancel();
+            });
+        }
+        match self.tls {
+            Some(acceptor) => {
+                tls::serve(self.listener, acceptor, self.router, stopping, drained).await
+            }
+            None => {
+                let drained_wait = drained.clone();
+                axum::serve(self.listener, self.router)
+                    .with_graceful_shutdown(async move { stopping.cancelled().await })
+                    .await
+                    .context("serving HTTP")?;
+                drained_wait.cancelled().await;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Bounds the calls in flight: beyond the bound, 503 with `Retry-After` at once rather than an
+/// unbounded queue. The permit lives as long as the response body (an SSE stream included).
+async fn limit(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let Ok(permit) = shared.in_flight.clone().try_acquire_owned() else {
+        let mut response = json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            &format!(
+                "{} calls are in flight, the most this server takes; retry in a second",
+                shared.max_in_flight
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    };
+    let response = next.run(request).await;
+    let (parts, body) = response.into_parts();
+    let stream = body.into_data_stream().map(move |chunk| {
+        let _held = &permit;
+        chunk
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
+}
+
+/// The bearer token, checked; the person goes into the request's extensions, where the server
+/// finds it.
+async fn authenticate(State(shared): State<Shared>, mut request: Request, next: Next) -> Response {
+    let Some(validator) = &shared.validator else {
+        return next.run(request).await;
+    };
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_owned())
+        })
+        .filter(|t| !t.is_empty());
+    let Some(token) = bearer else {
+        return challenge(&shared, None);
+    };
+    match validator.validate(&token).await {
+        Ok(user) => {
+            if !user.scopes.iter().any(|s| s.starts_with("mcp:")) {
+                tracing::info!(sub = %user.sub, "refused: the token grants no mcp: scope");
+                return insufficient_scope(&shared);
+            }
+            request.extensions_mut().insert(user);
+            next.run(request).await
+        }
+        Err(rejection) if rejection.is_unavailable() => {
+            tracing::warn!(error = %rejection, "cannot check tokens");
+            let mut response = json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                &rejection.to_string(),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            response
+        }
+        Err(rejection) => {
+            tracing::info!(reason = %rejection, "refused a bearer token");
+            challenge(&shared, Some(&rejection))
+        }
+    }
+}
+
+fn quoted(text: &str) -> String {
+    text.replace(['"', '\\'], "'")
+}
+
+/// 401 with the challenge that leads a client to the metadata (RFC 9728 §5.1).
+fn challenge(shared: &Shared, rejection: Option<&Rejection>) -> Response {
+    let mut value = format!(
+        "Bearer resource_metadata=\"{}\", scope=\"{}\"",
+        shared.metadata_url,
+        remote_scopes().join(" ")
+    );
+    let description = match rejection {
+        Some(r) => {
+            value.push_str(&format!(
+                ", error=\"invalid_token\", error_description=\"{}\"",
+                quoted(&r.to_string())
+            ));
+            r.to_string()
+        }
+        None => "this server needs a bearer token from the organization; sign in".to_owned(),
+    };
+    let mut response = json_error(
+        StatusCode::UNAUTHORIZED,
+        if rejection.is_some() {
+            "invalid_token"
+        } else {
+            "unauthorized"
+        },
+        &description,
+    );
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// 403 for a token that grants nothing here (RFC 6750 §3.1).
+fn insufficient_scope(shared: &Shared) -> Response {
+    let description = "your sign-in grants no scope of this server; ask an administrator for a role that grants mcp:<toolset>:read or :write";
+    let value = format!(
+        "Bearer error=\"insufficient_scope\", scope=\"{}\", resource_metadata=\"{}\", error_description=\"{description}\"",
+        remote_scopes().join(" "),
+        shared.metadata_url
+    );
+    let mut response = json_error(StatusCode::FORBIDDEN, "insufficient_scope", description);
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+fn json_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({ "error": error, "error_description": description }).to_string(),
+    )
+        .into_response()
+}
+
+/// The Protected Resource Metadata (RFC 9728 §2).
+async fn metadata(State(shared): State<Shared>) -> Response {
+    let authorization_servers: Vec<String> = shared
+        .validator
+        .iter()
+        .map(|v| v.policy().issuer.clone())
+        .collect();
+    let body = json!({
+        "resource": shared.resource,
+        "authorization_servers": authorization_servers,
+        "scopes_supported": remote_scopes(),
+        "bearer_methods_supported": ["header"],
+        "resource_name": "asgardeo-mcp",
+        "resource_documentation": "https://github.com/asgardeo/asgardeo-mcp-server",
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "max-age=300"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// Ready once the server's own token works and (with authentication) the organization's keys
+/// have been fetched.
+async fn ready(State(shared): State<Shared>) -> Response {
+    let upstream = &shared.server.tools().upstream;
+    let limit = upstream.settings().request_timeout;
+    let token = tokio::time::timeout(limit, upstream.token()).await;
+    let mut problems = Vec::new();
+    match token {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => problems.push(format!("upstream token: {e}")),
+        Err(_) => problems.push("upstream token: the token endpoint did not answer".to_owned()),
+    }
+    if let Some(validator) = &shared.validator
+        && let Err(e) = validator.ensure_keys().await
+    {
+        problems.push(e.to_string());
+    }
+    if problems.is_empty() {
+        (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "not ready", "problems": problems })),
+        )
+            .into_response()
+    }
+}
+
+use axum::Json;

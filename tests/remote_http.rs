@@ -1,0 +1,741 @@
+//! Remote mode (`serve --http`) as the real binary, with the sandbox as the organization that
+//! issues the tokens: what a token must be to get in, what each person then sees and may call,
+//! who the audit log names, the DNS-rebinding checks, both protocol generations, the limits, and
+//! a shutdown that lets a call in flight finish.
+
+#![cfg(all(feature = "sandbox", feature = "remote"))]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use asgardeo_mcp::sandbox::{SandboxConfig, SigningKey, signing_key};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::Fixture;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_asgardeo-mcp");
+const MODERN: &str = "2026-07-28";
+
+struct Remote {
+    child: Child,
+    url: String,
+    base: String,
+    issuer: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `serve --http` on a free port against the fixture's sandbox; waits for its address line.
+fn serve(f: &Fixture, extra: &[&str]) -> Remote {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--http", "--port", "0", "--log", "warn"])
+        .args(extra)
+        .env("BASE_URL", &f.sandbox.base_url)
+        .env("CLIENT_ID", &f.sandbox.credentials.client_id)
+        .env("CLIENT_SECRET", &f.sandbox.credentials.client_secret)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn serve --http");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read the address line");
+    let url = line
+        .split("MCP at ")
+        .nth(1)
+        .and_then(|rest| rest.strip_suffix(")\n"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    // Where it listens (behind a proxy, `url` is the proxy's).
+    let addr = line
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.split(' ').next())
+        .expect("the bound address");
+    let base = format!("http://{addr}");
+    Remote {
+        child,
+        url,
+        base,
+        issuer: format!("{}/oauth2/token", f.sandbox.base_url),
+        http: reqwest::Client::new(),
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Remote {
+    /// The claims the organization puts in a person's token for this server.
+    fn claims(&self, scope: &str) -> Value {
+        json!({
+            "iss": self.issuer, "sub": "user-kim", "username": "kim@example.com",
+            "aud": ["mcp-client-id", self.url], "azp": "mcp-client-id", "client_id": "mcp-client-id",
+            "scope": scope, "iat": now(), "nbf": now(), "exp": now() + 600, "jti": "t1",
+        })
+    }
+
+    fn token(&self, scope: &str) -> String {
+        signing_key().sign(&self.claims(scope))
+    }
+
+    fn admin(&self) -> String {
+        self.token("openid mcp:applications:read mcp:applications:write mcp:login_flow:write mcp:claims:read")
+    }
+
+    fn reader(&self) -> String {
+        self.token("openid mcp:applications:read mcp:claims:read")
+    }
+
+    /// A 2026-07-28 request (no session): the protocol headers and the per-request metadata.
+    fn request(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        mut params: Value,
+    ) -> reqwest::RequestBuilder {
+        params["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!(MODERN);
+        params["_meta"]["io.modelcontextprotocol/clientCapabilities"] = json!({});
+        let mut request = self
+            .http
+            .post(&self.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", MODERN)
+            .header("mcp-method", method)
+            .json(&json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }));
+        if let Some(name) = params["name"].as_str() {
+            request = request.header("mcp-name", name);
+        }
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+    }
+
+    async fn rpc(&self, token: &str, method: &str, params: Value) -> Value {
+        let response = self
+            .request(Some(token), method, params)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{method}");
+        last_message(&response.text().await.unwrap())
+    }
+
+    async fn tools(&self, token: &str) -> Vec<String> {
+        let listed = self.rpc(token, "tools/list", json!({})).await;
+        listed["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    async fn call(&self, token: &str, tool: &str, arguments: Value) -> Value {
+        self.rpc(
+            token,
+            "tools/call",
+            json!({ "name": tool, "arguments": arguments }),
+        )
+        .await["result"]
+            .clone()
+    }
+}
+
+/// The JSON-RPC answer in a body that is JSON or an SSE stream.
+fn last_message(body: &str) -> Value {
+    if let Ok(value) = serde_json::from_str(body) {
+        return value;
+    }
+    sse_messages(body)
+        .into_iter()
+        .rev()
+        .find(|m| m.get("id").is_some())
+        .unwrap_or_else(|| panic!("no answer in {body}"))
+}
+
+fn sse_messages(body: &str) -> Vec<Value> {
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str(d.trim()).ok())
+        .collect()
+}
+
+fn text_of(result: &Value) -> String {
+    result["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A token signed with `alg: none`: header and claims, no signature.
+fn unsigned(claims: &Value) -> String {
+    format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(json!({ "alg": "none", "typ": "JWT" }).to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_tokens_the_organization_issued_for_this_server_get_in() {
+    let f = Fixture::default().await;
+    let remote = serve(&f, &[]);
+    let ping = |token: Option<String>| {
+        let request = remote.request(token.as_deref(), "tools/list", json!({}));
+        async move { request.send().await.unwrap() }
+    };
+
+    // No token: 401 pointing at the metadata, which names the organization.
+    let bare = ping(None).await;
+    assert_eq!(bare.status(), StatusCode::UNAUTHORIZED);
+    let challenge = bare.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let metadata_url = format!("{}/.well-known/oauth-protected-resource/mcp", remote.base);
+    assert!(
+        challenge.contains(&format!("resource_metadata=\"{metadata_url}\"")),
+        "{challenge}"
+    );
+    for path in [
+        "/.well-known/oauth-protected-resource/mcp",
+        "/.well-known/oauth-protected-resource",
+    ] {
+        let metadata: Value = remote
+            .http
+            .get(format!("{}{path}", remote.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(metadata["resource"], remote.url.as_str());
+        assert_eq!(metadata["authorization_servers"], json!([remote.issuer]));
+        assert!(
+            metadata["scopes_supported"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("mcp:users:write"))
+        );
+    }
+
+    let mut wrong_audience = remote.claims("mcp:applications:read");
+    wrong_audience["aud"] = json!(["mcp-client-id", "https://other.example.com/mcp"]);
+    let mut wrong_issuer = remote.claims("mcp:applications:read");
+    wrong_issuer["iss"] = json!("https://api.asgardeo.io/t/someone-else/oauth2/token");
+    let mut expired = remote.claims("mcp:applications:read");
+    expired["exp"] = json!(now() - 3600);
+    let mut not_yet = remote.claims("mcp:applications:read");
+    not_yet["nbf"] = json!(now() + 3600);
+    let good = remote.claims("mcp:applications:read");
+    let stranger = SigningKey::generate();
+    let mut tampered = signing_key().sign(&good);
+    tampered.replace_range(tampered.len() - 6.., "AAAAAA");
+    let refused = [
+        (
+            "wrong audience",
+            signing_key().sign(&wrong_audience),
+            "audience",
+        ),
+        (
+            "wrong issuer",
+            signing_key().sign(&wrong_issuer),
+            "issued by",
+        ),
+        ("expired", signing_key().sign(&expired), "expired"),
+        (
+            "not yet valid",
+            signing_key().sign(&not_yet),
+            "not valid yet",
+        ),
+        ("alg none", unsigned(&good), "algorithm `none`"),
+        ("unknown key", stranger.sign(&good), "does not publish"),
+        ("bad signature", tampered, "signature"),
+        ("not a JWT", "opaque-token-value".to_owned(), "not a JWT"),
+    ];
+    for (case, token, words) in refused {
+        let answer = ping(Some(token)).await;
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "{case}");
+        let challenge = answer.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            challenge.contains("error=\"invalid_token\""),
+            "{case}: {challenge}"
+        );
+        assert!(
+            challenge.contains("resource_metadata="),
+            "{case}: {challenge}"
+        );
+        let body: Value = answer.json().await.unwrap();
+        let description = body["error_description"].as_str().unwrap();
+        assert!(description.contains(words), "{case}: {description}");
+    }
+
+    // The same claims, properly signed: in.
+    assert_eq!(
+        ping(Some(signing_key().sign(&good))).await.status(),
+        StatusCode::OK
+    );
+
+    // Signed and meant for us, but granting nothing here: 403 insufficient_scope.
+    let nothing = ping(Some(remote.token("openid profile"))).await;
+    assert_eq!(nothing.status(), StatusCode::FORBIDDEN);
+    assert!(
+        nothing.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_person_sees_and_calls_only_what_their_scopes_allow_and_the_audit_names_them() {
+    let f = Fixture::default().await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let remote = serve(&f, &["--audit-log", audit.to_str().unwrap()]);
+
+    let reader_tools = remote.tools(&remote.reader()).await;
+    assert!(reader_tools.contains(&"list_applications".to_owned()));
+    assert!(reader_tools.contains(&"list_claims".to_owned()));
+    assert!(
+        !reader_tools
+            .iter()
+            .any(|t| t.starts_with("create_") || t.starts_with("delete_")),
+        "{reader_tools:?}"
+    );
+    assert!(
+        !reader_tools.contains(&"list_users".to_owned()),
+        "no mcp:users:read, no user tools"
+    );
+
+    let refused = remote
+        .call(
+            &remote.reader(),
+            "create_single_page_app",
+            json!({ "application_name": "Nope", "redirect_url": "https://nope.example.com/cb" }),
+        )
+        .await;
+    assert_eq!(refused["isError"], true);
+    assert!(
+        text_of(&refused).contains("mcp:applications:write"),
+        "{refused}"
+    );
+
+    let admin_tools = remote.tools(&remote.admin()).await;
+    assert!(admin_tools.contains(&"create_single_page_app".to_owned()));
+    assert!(admin_tools.contains(&"update_login_flow".to_owned()));
+    let created = remote
+        .call(&remote.admin(), "create_single_page_app", json!({ "application_name": "Team App", "redirect_url": "https://team.example.com/cb" }))
+        .await;
+    assert_ne!(created["isError"], true, "{created}");
+
+    // The write is recorded with the person and their client; nothing was sent for the refusal.
+    let records = common::audit_settles(&audit, 1).await;
+    let write = records
+        .iter()
+        .find(|r| r["tool"] == "create_single_page_app" && r["outcome"] == "ok")
+        .expect("the write's record");
+    assert_eq!(write["user"], "user-kim");
+    assert_eq!(write["username"], "kim@example.com");
+    assert_eq!(write["client_id"], "mcp-client-id");
+    // No token passthrough: the person's token was minted here, not by the sandbox's token
+    // endpoint, so the management API would have refused it; the write went through with the
+    // server's own M2M token.
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_origins_and_hosts_are_refused_even_with_a_valid_token() {
+    let f = Fixture::default().await;
+    let remote = serve(&f, &["--allowed-origins", "https://console.example.com"]);
+    let token = remote.admin();
+    let with = |name: &'static str, value: String| {
+        let request = remote
+            .request(Some(&token), "tools/list", json!({}))
+            .header(name, value);
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(
+        with("origin", "http://evil.example.com".into()).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(with("origin", "null".into()).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        with("host", "evil.example.com".into()).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        with("origin", "https://console.example.com".into()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        with("origin", remote.base.clone()).await,
+        StatusCode::OK,
+        "same origin"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_clients_get_a_session_and_progress_streams_as_sse() {
+    let f = Fixture::start(SandboxConfig {
+        login_flow_duration: Duration::from_millis(600),
+        ..Default::default()
+    })
+    .await;
+    let remote = serve(&f, &[]);
+    let token = remote.admin();
+
+    // 2025-11-25: initialize gives a session id; later requests carry it.
+    let init = remote
+        .http
+        .post(&remote.url)
+        .bearer_auth(&token)
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(init.status(), StatusCode::OK);
+    let session = init.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        last_message(&init.text().await.unwrap())["result"]["protocolVersion"],
+        "2025-11-25"
+    );
+    let legacy = |body: Value| {
+        remote
+            .http
+            .post(&remote.url)
+            .bearer_auth(&token)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-session-id", &session)
+            .header("mcp-protocol-version", "2025-11-25")
+            .json(&body)
+    };
+    let initialized = legacy(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(initialized.status(), StatusCode::ACCEPTED);
+    let listed = legacy(json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/list" }))
+        .send()
+        .await
+        .unwrap();
+    let listed = last_message(&listed.text().await.unwrap());
+    assert!(listed["result"]["tools"].as_array().unwrap().len() > 5);
+
+    // 2026-07-28: a call that reports progress answers as an SSE stream with the progress.
+    let created = remote
+        .call(&token, "create_single_page_app", json!({ "application_name": "Flow App", "redirect_url": "https://flow.example.com/cb" }))
+        .await;
+    let app_id = created["structuredContent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = remote
+        .request(Some(&token), "tools/call", json!({
+            "name": "update_login_flow",
+            "arguments": { "app_id": app_id, "user_prompt": "username and password, then email OTP" },
+            "_meta": { "progressToken": "p1" },
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let messages = sse_messages(&response.text().await.unwrap());
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["method"] == "notifications/progress"),
+        "{messages:?}"
+    );
+    let last = messages
+        .iter()
+        .rev()
+        .find(|m| m.get("id").is_some())
+        .unwrap();
+    assert_ne!(last["result"]["isError"], true, "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_and_health_endpoints() {
+    let f = Fixture::start(SandboxConfig {
+        login_flow_duration: Duration::from_millis(1500),
+        ..Default::default()
+    })
+    .await;
+    let remote = serve(&f, &["--max-in-flight", "1", "--max-body-bytes", "65536"]);
+    let token = remote.admin();
+    assert_eq!(
+        remote
+            .http
+            .get(format!("{}/healthz", remote.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let ready = remote
+        .http
+        .get(format!("{}/readyz", remote.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::OK, "{:?}", ready.text().await);
+
+    let big = remote
+        .http
+        .post(&remote.url)
+        .bearer_auth(&token)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{{\"pad\":\"{}\"}}}}",
+            "x".repeat(100_000)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // One call in flight (a login-flow generation): the next is turned away with Retry-After.
+    let created = remote
+        .call(&token, "create_single_page_app", json!({ "application_name": "Busy App", "redirect_url": "https://busy.example.com/cb" }))
+        .await;
+    let app_id = created["structuredContent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let slow = remote
+        .request(
+            Some(&token),
+            "tools/call",
+            json!({ "name": "update_login_flow",
+            "arguments": { "app_id": app_id, "user_prompt": "username and password" } }),
+        )
+        .send();
+    let slow = tokio::spawn(slow);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let busy = remote
+        .request(Some(&token), "tools/list", json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(busy.headers()["retry-after"], "1");
+    assert_eq!(slow.await.unwrap().unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        remote
+            .request(Some(&token), "tools/list", json!({}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_the_call_in_flight_finish() {
+    let f = Fixture::start(SandboxConfig {
+        login_flow_duration: Duration::from_millis(1500),
+        ..Default::default()
+    })
+    .await;
+    let remote = serve(&f, &[]);
+    let token = remote.admin();
+    let created = remote
+        .call(&token, "create_single_page_app", json!({ "application_name": "Drain App", "redirect_url": "https://drain.example.com/cb" }))
+        .await;
+    let app_id = created["structuredContent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let call = remote
+        .request(
+            Some(&token),
+            "tools/call",
+            json!({ "name": "update_login_flow",
+            "arguments": { "app_id": app_id, "user_prompt": "username and password" } }),
+        )
+        .send();
+    let call = tokio::spawn(call);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = remote.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let answer = call.await.unwrap().expect("the call in flight is answered");
+    assert_eq!(answer.status(), StatusCode::OK);
+    let result = last_message(&answer.text().await.unwrap());
+    assert_ne!(result["result"]["isError"], true, "{result}");
+    let status = tokio::task::spawn_blocking(move || {
+        let mut remote = remote;
+        remote.child.wait()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+/// A round-robin reverse proxy over `backends` (streaming answers, SSE included); counts what
+/// each backend got.
+struct RoundRobin {
+    backends: Vec<String>,
+    next: std::sync::atomic::AtomicUsize,
+    hits: Vec<std::sync::atomic::AtomicUsize>,
+    http: reqwest::Client,
+}
+
+async fn forward(
+    axum::extract::State(proxy): axum::extract::State<std::sync::Arc<RoundRobin>>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use std::sync::atomic::Ordering::SeqCst;
+    let i = proxy.next.fetch_add(1, SeqCst) % proxy.backends.len();
+    proxy.hits[i].fetch_add(1, SeqCst);
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+    let mut upstream = proxy
+        .http
+        .request(parts.method, format!("{}{path}", proxy.backends[i]));
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" {
+            upstream = upstream.header(name, value);
+        }
+    }
+    let answer = upstream.body(body).send().await.unwrap();
+    let mut response = axum::response::Response::builder().status(answer.status());
+    for (name, value) in answer.headers() {
+        if !matches!(
+            name.as_str(),
+            "transfer-encoding" | "connection" | "content-length"
+        ) {
+            response = response.header(name, value);
+        }
+    }
+    response
+        .body(axum::body::Body::from_stream(answer.bytes_stream()))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_behind_a_round_robin_proxy_serve_one_client_without_sessions() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let f = Fixture::start(SandboxConfig {
+        login_flow_duration: Duration::from_millis(600),
+        ..Default::default()
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public = format!("http://{}", listener.local_addr().unwrap());
+    let a = serve(&f, &["--public-url", &public]);
+    let b = serve(&f, &["--public-url", &public]);
+    let proxy = std::sync::Arc::new(RoundRobin {
+        backends: vec![a.base.clone(), b.base.clone()],
+        next: Default::default(),
+        hits: vec![Default::default(), Default::default()],
+        http: reqwest::Client::new(),
+    });
+    let router = axum::Router::new()
+        .fallback(forward)
+        .with_state(proxy.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    // The client knows only the proxy; tokens name the proxy's URL as the audience.
+    let client = Remote {
+        child: Command::new("true").spawn().unwrap(),
+        url: format!("{public}/mcp"),
+        base: public.clone(),
+        issuer: a.issuer.clone(),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+    };
+    let token = client.admin();
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let created = client
+            .call(&token, "create_single_page_app", json!({ "application_name": format!("Scaled {i}"), "redirect_url": "https://scaled.example.com/cb" }))
+            .await;
+        assert_ne!(created["isError"], true, "{created}");
+        ids.push(
+            created["structuredContent"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        // Read back through the other instance (the next request goes to the other backend).
+        let read = client
+            .call(
+                &token,
+                "get_application_by_name",
+                json!({ "application_name": format!("Scaled {i}") }),
+            )
+            .await;
+        assert_eq!(read["structuredContent"]["id"], ids[i].as_str(), "{read}");
+    }
+    // A call that streams progress, through the proxy.
+    let streamed = client
+        .request(Some(&token), "tools/call", json!({
+            "name": "update_login_flow",
+            "arguments": { "app_id": ids[0], "user_prompt": "username and password, then TOTP" },
+            "_meta": { "progressToken": "scaled" },
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(streamed.status(), StatusCode::OK);
+    let messages = sse_messages(&streamed.text().await.unwrap());
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["method"] == "notifications/progress")
+    );
+    assert_ne!(
+        messages.last().unwrap()["result"]["isError"],
+        true,
+        "{messages:?}"
+    );
+    let hits: Vec<usize> = proxy.hits.iter().map(|h| h.load(SeqCst)).collect();
+    assert_eq!(hits.iter().sum::<usize>(), 13);
+    assert!(
+        hits[0] >= 6 && hits[1] >= 6,
+        "both instances answered: {hits:?}"
+    );
+}
