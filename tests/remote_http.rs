@@ -739,3 +739,59 @@ async fn two_instances_behind_a_round_robin_proxy_serve_one_client_without_sessi
         "both instances answered: {hits:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_tls_serves_https_with_the_given_certificate() {
+    let f = Fixture::default().await;
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let remote = serve(
+        &f,
+        &[
+            "--tls-cert",
+            cert_path.to_str().unwrap(),
+            "--tls-key",
+            key_path.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        remote.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        remote.url
+    );
+    let trusting = reqwest::Client::builder()
+        .tls_certs_only(vec![
+            reqwest::Certificate::from_pem(cert.pem().as_bytes()).unwrap(),
+        ])
+        .build()
+        .unwrap();
+    let base = remote.base.replace("http://", "https://");
+    let health = trusting
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let metadata: Value = trusting
+        .get(format!("{base}/.well-known/oauth-protected-resource"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metadata["resource"], remote.url.as_str());
+    // Plain HTTP to the TLS port gets no answer.
+    assert!(
+        reqwest::get(format!("{}/healthz", remote.base))
+            .await
+            .is_err()
+    );
+}

@@ -42,6 +42,12 @@ pub struct Check {
     pub detail: String,
 }
 
+impl Check {
+    pub fn status_label(&self) -> &'static str {
+        self.status.label()
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct ToolReadiness {
     pub tool: &'static str,
@@ -70,7 +76,7 @@ impl Report {
     }
 }
 
-fn check(name: &'static str, status: Status, detail: impl Into<String>) -> Check {
+pub(crate) fn check(name: &'static str, status: Status, detail: impl Into<String>) -> Check {
     Check {
         name,
         ok: matches!(status, Status::Ok | Status::Warn),

@@ -5,6 +5,7 @@
 mod call;
 mod config;
 pub mod doctor;
+mod doctor_http;
 mod init;
 mod logging;
 mod output;
@@ -129,10 +130,14 @@ enum Command {
     /// Register a remote deployment in the organization: its API resource and scopes, the
     /// client application people sign in with, and reader/administrator roles.
     SetupRemote(setup_remote::SetupRemoteArgs),
-    /// Check configuration, reachability, TLS, credentials and scopes.
+    /// Check configuration, reachability, TLS, credentials and scopes; with --http URL, a
+    /// remote deployment as clients meet it.
     Doctor {
         #[arg(long)]
         json: bool,
+        /// Check the remote deployment at this URL (`https://mcp.example.com/mcp`) instead.
+        #[arg(long, value_name = "URL")]
+        http: Option<url::Url>,
     },
 }
 
@@ -252,7 +257,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let doctor_json = matches!(cli.command, Some(Command::Doctor { json: true }));
+    let doctor_json = matches!(cli.command, Some(Command::Doctor { json: true, .. }));
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(err) if doctor_json => doctor::print_setup_error(&err),
@@ -270,7 +275,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Tools { json }) => tools::list(&cli.global, json),
         Some(Command::Init(args)) => init::run(&args, cli.global.sandbox),
         Some(Command::SetupRemote(args)) => setup_remote::run(&cli.global, &args).await,
-        Some(Command::Doctor { json }) => doctor::run(&cli.global, json).await,
+        Some(Command::Doctor {
+            json,
+            http: Some(url),
+        }) => doctor_http::run(&cli.global, &url, json).await,
+        Some(Command::Doctor { json, http: None }) => doctor::run(&cli.global, json).await,
         Some(Command::Call { tool, args, json }) => {
             call::run(&cli.global, &tool, &args, json.as_deref()).await
         }

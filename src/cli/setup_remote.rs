@@ -55,10 +55,10 @@ pub(crate) struct SetupRemoteArgs {
     json: bool,
 }
 
-type Session = RunningService<RoleClient, ()>;
+pub(super) type Session = RunningService<RoleClient, ()>;
 
 /// One tool call: its structured result, or its words as the error.
-async fn call(session: &Session, tool: &str, arguments: Value) -> Result<Value> {
+pub(super) async fn call(session: &Session, tool: &str, arguments: Value) -> Result<Value> {
     let Value::Object(arguments) = arguments else {
         bail!("arguments of {tool} must be an object");
     };

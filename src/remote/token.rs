@@ -208,9 +208,15 @@ impl Validator {
                 return Ok(Some(key));
             }
         }
-        // Unknown key (a rotation) or stale cache: fetch once, then look again.
-        self.refresh(false).await?;
-        Ok(lookup(&*self.keys.read().await))
+        // Unknown key (a rotation) or stale cache: fetch once, then look again. Keys past their
+        // age still serve while the organization cannot be reached.
+        let refreshed = self.refresh(false).await;
+        let found = lookup(&*self.keys.read().await);
+        match (refreshed, found) {
+            (_, Some(key)) => Ok(Some(key)),
+            (Err(e), None) => Err(e),
+            (Ok(()), None) => Ok(None),
+        }
     }
 
     /// Checks a bearer token; the person it names, with their scopes, when it passes.

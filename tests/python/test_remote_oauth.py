@@ -170,3 +170,31 @@ async def test_without_a_token_the_server_points_to_its_metadata(remote):
     assert metadata["resource"] == remote["url"]
     assert metadata["authorization_servers"] == [remote["sandbox"]["BASE_URL"] + "/oauth2/token"]
     assert set(remote["report"]["scopes"]) == set(metadata["scopes_supported"])
+
+
+def test_doctor_checks_the_deployment_as_a_client_meets_it(binary, remote):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("BASE_URL", "CLIENT_ID", "CLIENT_SECRET")}
+    env.update(remote["sandbox"])
+    report = json.loads(run(binary, env, "doctor", "--http", remote["url"], "--json"))
+    assert report["ok"], report
+    statuses = {c["name"]: c["status"] for c in report["checks"]}
+    assert statuses == {"challenge": "ok", "metadata": "ok", "authorization server": "ok",
+                        "signing keys": "ok", "readiness": "ok", "registration": "ok"}, statuses
+
+    # An unprotected server is a failure, and says why.
+    port = free_port()
+    open_server = subprocess.Popen([binary, "--sandbox", "serve", "--http", "--no-auth", "--port", str(port)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert "listening on" in open_server.stdout.readline()
+        done = subprocess.run([binary, "doctor", "--http", f"http://127.0.0.1:{port}/mcp", "--json"],
+                              env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1
+        report = json.loads(done.stdout)
+        challenge = next(c for c in report["checks"] if c["name"] == "challenge")
+        assert challenge["status"] == "fail" and "not protected" in challenge["detail"]
+    finally:
+        open_server.terminate()
+        open_server.wait(timeout=30)

@@ -1,0 +1,160 @@
+//! Remote mode under load: the release binary serving `--http` with token checks on, against a
+//! sandbox (in this process) with 50 applications; 1, 16 and 64 concurrent clients each send a
+//! bounded number of `list_applications` calls (2026-07-28, no session) with a signed bearer
+//! token. Reports requests per second, p50/p99 latency and the server's resident memory.
+//! Run: `cargo bench --bench http_load` (builds the release binary first). Loopback only.
+
+// A benchmark reports on stdout; the server's stdout rule does not apply here.
+#![allow(clippy::print_stdout)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use asgardeo_mcp::sandbox::{Sandbox, SandboxConfig, signing_key};
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_asgardeo-mcp");
+/// Calls per stage, shared by its clients.
+const CALLS: usize = 4_000;
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (sandbox, serve) = Sandbox::serve(
+        listener,
+        SandboxConfig {
+            seed_apps: 50,
+            ..Default::default()
+        },
+        std::future::pending(),
+    )
+    .unwrap();
+    tokio::spawn(serve);
+
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--http",
+            "--port",
+            "0",
+            "--log",
+            "error",
+            "--max-in-flight",
+            "1024",
+        ])
+        .env("BASE_URL", &sandbox.base_url)
+        .env("CLIENT_ID", &sandbox.credentials.client_id)
+        .env("CLIENT_SECRET", &sandbox.credentials.client_secret)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the release binary (cargo bench builds it)");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split("MCP at ")
+        .nth(1)
+        .and_then(|r| r.strip_suffix(")\n"))
+        .expect("the address line")
+        .to_owned();
+    let now = chrono::Utc::now().timestamp();
+    let token = signing_key().sign(&json!({
+        "iss": format!("{}/oauth2/token", sandbox.base_url), "sub": "bench", "aud": url,
+        "scope": "mcp:applications:read", "iat": now, "nbf": now, "exp": now + 3600,
+    }));
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "list_applications", "arguments": { "limit": 20 },
+        "_meta": { "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                   "io.modelcontextprotocol/clientCapabilities": {} } } })
+    .to_string();
+    let pid = child.id();
+    println!(
+        "idle RSS after start: {:.1} MiB",
+        rss_kib(pid) as f64 / 1024.0
+    );
+
+    println!("| clients | requests/s | p50 | p99 | RSS after |");
+    println!("|---|---|---|---|---|");
+    for clients in [1usize, 16, 64] {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(clients)
+            .build()
+            .unwrap();
+        let send = {
+            let (http, url, token, body) = (http.clone(), url.clone(), token.clone(), body.clone());
+            Arc::new(move || {
+                let request = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("accept", "application/json, text/event-stream")
+                    .header("content-type", "application/json")
+                    .header("mcp-protocol-version", "2026-07-28")
+                    .header("mcp-method", "tools/call")
+                    .header("mcp-name", "list_applications")
+                    .body(body.clone());
+                async move {
+                    let response = request.send().await.expect("send");
+                    assert!(response.status().is_success(), "{}", response.status());
+                    let text = response.text().await.expect("body");
+                    assert!(text.contains("applications"), "{text}");
+                }
+            })
+        };
+        // Warm-up: connections, the JWKS, the upstream token.
+        for _ in 0..clients.max(8) {
+            send().await;
+        }
+        let per_client = CALLS / clients;
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..clients)
+            .map(|_| {
+                let send = send.clone();
+                tokio::spawn(async move {
+                    let mut samples = Vec::with_capacity(per_client);
+                    for _ in 0..per_client {
+                        let t = Instant::now();
+                        send().await;
+                        samples.push(t.elapsed());
+                    }
+                    samples
+                })
+            })
+            .collect();
+        let mut samples = Vec::with_capacity(CALLS);
+        for task in tasks {
+            samples.extend(task.await.unwrap());
+        }
+        let elapsed = started.elapsed();
+        samples.sort();
+        println!(
+            "| {clients} | {:.0} | {:.2} ms | {:.2} ms | {:.1} MiB |",
+            samples.len() as f64 / elapsed.as_secs_f64(),
+            percentile(&samples, 0.5).as_secs_f64() * 1e3,
+            percentile(&samples, 0.99).as_secs_f64() * 1e3,
+            rss_kib(pid) as f64 / 1024.0
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
