@@ -96,8 +96,12 @@ impl Remote {
         self.token("openid mcp:applications:read mcp:applications:write mcp:login_flow:write mcp:claims:read")
     }
 
+    /// Another person, who may only read.
     fn reader(&self) -> String {
-        self.token("openid mcp:applications:read mcp:claims:read")
+        let mut claims = self.claims("openid mcp:applications:read mcp:claims:read");
+        claims["sub"] = json!("user-lee");
+        claims["username"] = json!("lee@example.com");
+        signing_key().sign(&claims)
     }
 
     /// A 2026-07-28 request (no session): the protocol headers and the per-request metadata.
@@ -189,6 +193,23 @@ fn unsigned(claims: &Value) -> String {
         URL_SAFE_NO_PAD.encode(json!({ "alg": "none", "typ": "JWT" }).to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     )
+}
+
+/// Waits until the sandbox has been asked to generate a login flow: the call is then in flight
+/// (it polls until the generation ends).
+async fn generation_started(f: &Fixture) {
+    for _ in 0..1000 {
+        let asked = f.requests().await.iter().any(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("/loginflow/generate"))
+        });
+        if asked {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the login-flow generation never started");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -444,6 +465,19 @@ async fn legacy_clients_get_a_session_and_progress_streams_as_sse() {
         .unwrap();
     let listed = last_message(&listed.text().await.unwrap());
     assert!(listed["result"]["tools"].as_array().unwrap().len() > 5);
+    // The session answers only the person who opened it.
+    let other = remote
+        .http
+        .post(&remote.url)
+        .bearer_auth(remote.reader())
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2025-11-25")
+        .json(&json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/list" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
 
     // 2026-07-28: a call that reports progress answers as an SSE stream with the progress.
     let created = remote
@@ -543,7 +577,7 @@ async fn limits_and_health_endpoints() {
         )
         .send();
     let slow = tokio::spawn(slow);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    generation_started(&f).await;
     let busy = remote
         .request(Some(&token), "tools/list", json!({}))
         .send()
@@ -588,7 +622,7 @@ async fn shutdown_lets_the_call_in_flight_finish() {
         )
         .send();
     let call = tokio::spawn(call);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    generation_started(&f).await;
     let pid = remote.child.id().to_string();
     assert!(
         Command::new("kill")

@@ -96,6 +96,38 @@ struct Shared {
     metadata_url: String,
     in_flight: Arc<Semaphore>,
     max_in_flight: usize,
+    owners: Arc<SessionOwners>,
+}
+
+/// Who opened each legacy (2025-11-25/06-18) session: a session answers only the person who
+/// opened it, so a leaked session id is worth nothing with another person's token. Entries
+/// older than a day are dropped (rmcp ends idle sessions long before).
+#[derive(Default)]
+struct SessionOwners {
+    owners: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::Instant)>>,
+}
+
+impl SessionOwners {
+    const KEEP: Duration = Duration::from_secs(24 * 3600);
+
+    fn owner(&self, session: &str) -> Option<String> {
+        let owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        owners.get(session).map(|(sub, _)| sub.clone())
+    }
+
+    fn bind(&self, session: &str, sub: &str) {
+        let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        owners.retain(|_, (_, at)| at.elapsed() < Self::KEEP);
+        owners.insert(
+            session.to_owned(),
+            (sub.to_owned(), std::time::Instant::now()),
+        );
+    }
+
+    fn end(&self, session: &str) {
+        let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        owners.remove(session);
+    }
 }
 
 fn is_loopback(ip: IpAddr) -> bool {
@@ -253,6 +285,7 @@ pub async fn bind(server: AsgardeoServer, options: HttpOptions) -> Result<Bound>
         resource: resource.clone(),
         in_flight: in_flight.clone(),
         max_in_flight: options.max_in_flight,
+        owners: Arc::default(),
     };
     let protected = Router::new()
         .route_service("/mcp", mcp)
@@ -379,8 +412,38 @@ async fn authenticate(State(shared): State<Shared>, mut request: Request, next: 
                 tracing::info!(sub = %user.sub, "refused: the token grants no mcp: scope");
                 return insufficient_scope(&shared);
             }
+            let session = request
+                .headers()
+                .get("mcp-session-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            if let Some(id) = &session
+                && shared
+                    .owners
+                    .owner(id)
+                    .is_some_and(|owner| owner != user.sub)
+            {
+                tracing::info!(sub = %user.sub, "refused: a session someone else opened");
+                return json_error(
+                    StatusCode::NOT_FOUND,
+                    "session_not_found",
+                    "no such session for this sign-in; initialize a new one",
+                );
+            }
+            let sub = user.sub.clone();
+            let ending = request.method() == Method::DELETE;
             request.extensions_mut().insert(user);
-            next.run(request).await
+            let response = next.run(request).await;
+            match (&session, response.headers().get("mcp-session-id")) {
+                (Some(id), _) if ending => shared.owners.end(id),
+                (None, Some(opened)) => {
+                    if let Ok(opened) = opened.to_str() {
+                        shared.owners.bind(opened, &sub);
+                    }
+                }
+                _ => {}
+            }
+            response
         }
         Err(rejection) if rejection.is_unavailable() => {
             tracing::warn!(error = %rejection, "cannot check tokens");
@@ -407,20 +470,23 @@ fn quoted(text: &str) -> String {
 
 /// 401 with the challenge that leads a client to the metadata (RFC 9728 §5.1).
 fn challenge(shared: &Shared, rejection: Option<&Rejection>) -> Response {
-    let mut value = format!(
+    let base = format!(
         "Bearer resource_metadata=\"{}\", scope=\"{}\"",
         shared.metadata_url,
         remote_scopes().join(" ")
     );
-    let description = match rejection {
-        Some(r) => {
-            value.push_str(&format!(
-                ", error=\"invalid_token\", error_description=\"{}\"",
+    let (value, description) = match rejection {
+        Some(r) => (
+            format!(
+                "{base}, error=\"invalid_token\", error_description=\"{}\"",
                 quoted(&r.to_string())
-            ));
-            r.to_string()
-        }
-        None => "this server needs a bearer token from the organization; sign in".to_owned(),
+            ),
+            r.to_string(),
+        ),
+        None => (
+            base.clone(),
+            "this server needs a bearer token from the organization; sign in".to_owned(),
+        ),
     };
     let mut response = json_error(
         StatusCode::UNAUTHORIZED,
@@ -431,7 +497,10 @@ fn challenge(shared: &Shared, rejection: Option<&Rejection>) -> Response {
         },
         &description,
     );
-    if let Ok(value) = HeaderValue::from_str(&value) {
+    // A reason quoting the token's own claims may hold bytes a header cannot carry: then the
+    // challenge goes without it (the body still has it).
+    let value = HeaderValue::from_str(&value).or_else(|_| HeaderValue::from_str(&base));
+    if let Ok(value) = value {
         response
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, value);

@@ -242,15 +242,14 @@ impl Validator {
         };
         let alg = Algorithm::parse(alg_name)
             .filter(|a| self.policy.algorithms.contains(a))
-            .ok_or_else(|| Rejection::Algorithm(alg_name.to_owned(), accepted()))?;
+            .ok_or_else(|| Rejection::Algorithm(alg_name.chars().take(20).collect(), accepted()))?;
         let signature = URL_SAFE_NO_PAD
             .decode(sig)
             .map_err(|_| Rejection::Malformed("unreadable signature"))?;
         let kid = header["kid"].as_str();
-        let key = self
-            .key_for(kid)
-            .await?
-            .ok_or_else(|| Rejection::UnknownKey(kid.unwrap_or("none").to_owned()))?;
+        let key = self.key_for(kid).await?.ok_or_else(|| {
+            Rejection::UnknownKey(kid.unwrap_or("none").chars().take(100).collect())
+        })?;
         if key.alg.as_deref().is_some_and(|a| a != alg.name()) {
             return Err(Rejection::Algorithm(alg_name.to_owned(), accepted()));
         }
@@ -277,7 +276,7 @@ impl Validator {
         }
         let iss = claims["iss"].as_str().unwrap_or_default();
         if iss != self.policy.issuer {
-            return Err(Rejection::Issuer(iss.to_owned()));
+            return Err(Rejection::Issuer(iss.chars().take(200).collect()));
         }
         let audience = &self.policy.audience;
         let meant = match &claims["aud"] {

