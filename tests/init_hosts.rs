@@ -217,3 +217,71 @@ fn sandbox_entries_need_no_account_and_claude_desktop_writes_the_secret_only_whe
         "{ not json"
     );
 }
+
+#[test]
+fn remote_entries_name_the_url_in_each_hosts_words_and_carry_no_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let url = "https://mcp.example.com/mcp";
+    let cases = [
+        (
+            "claude-code",
+            project.join(".mcp.json"),
+            "/mcpServers/asgardeo",
+            serde_json::json!({ "type": "http", "url": url }),
+        ),
+        (
+            "vscode",
+            project.join(".vscode/mcp.json"),
+            "/servers/asgardeo",
+            serde_json::json!({ "type": "http", "url": url }),
+        ),
+        (
+            "cursor",
+            home.join(".cursor/mcp.json"),
+            "/mcpServers/asgardeo",
+            serde_json::json!({ "url": url }),
+        ),
+        (
+            "windsurf",
+            home.join(".codeium/windsurf/mcp_config.json"),
+            "/mcpServers/asgardeo",
+            serde_json::json!({ "serverUrl": url }),
+        ),
+    ];
+    for (host, path, pointer, expected) in cases {
+        let (ok, out) = init(&home, &project, &["--host", host, "--url", url]);
+        assert!(ok, "{host}: {out}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            parse(&text).pointer(pointer),
+            Some(&expected),
+            "{host}: {text}"
+        );
+        assert!(
+            !text.contains(SECRET) && !text.contains("CLIENT_ID"),
+            "{host}: {text}"
+        );
+        let (ok, out) = init(&home, &project, &["--host", host, "--url", url]);
+        assert!(
+            ok && out.contains("nothing to change"),
+            "{host} again: {out}"
+        );
+    }
+    // Claude Desktop takes remote servers as connectors: said, and no file is written.
+    let (ok, out) = init(&home, &project, &["--host", "claude-desktop", "--url", url]);
+    assert!(!ok && out.contains("Connectors"), "{out}");
+    assert!(
+        !home
+            .join(".config/Claude/claude_desktop_config.json")
+            .exists()
+    );
+    let (ok, out) = init(
+        &home,
+        &project,
+        &["--host", "cursor", "--url", url, "--sandbox"],
+    );
+    assert!(!ok, "--url with --sandbox: {out}");
+}

@@ -14,7 +14,8 @@
 //! environment (`${CLIENT_SECRET}` / `${env:CLIENT_SECRET}`). Only Claude Desktop offers
 //! neither, so there the secret is written only when `--write-secret` asks for it (from
 //! CLIENT_SECRET in the environment); otherwise the entry is written without it and the
-//! command says what to add. `--sandbox` writes an entry that needs no account.
+//! command says what to add. `--sandbox` writes an entry that needs no account; `--url`
+//! writes a remote deployment's entry (the host signs the person in; no credentials at all).
 
 use std::path::{Path, PathBuf};
 
@@ -58,6 +59,10 @@ pub struct InitArgs {
     /// Configure the embedded sandbox: no account, no credentials.
     #[arg(long)]
     sandbox: bool,
+    /// Configure a remote deployment (`serve --http`) at this URL instead of a local server:
+    /// the host signs the person in; no credentials go in the file.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["sandbox", "write_secret"])]
+    url: Option<url::Url>,
     /// Show the change as a diff and write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -127,6 +132,19 @@ pub struct Settings {
     pub env: Vec<(String, String)>,
     /// The secret itself, only for `--write-secret` on Claude Desktop.
     pub secret: Option<String>,
+}
+
+/// The entry of a remote deployment, in each host's own words (Claude Desktop has none: it adds
+/// remote servers as connectors in its settings).
+pub fn remote_entry(host: Host, url: &url::Url) -> Result<Value> {
+    Ok(match host {
+        Host::ClaudeCode | Host::Vscode => json!({ "type": "http", "url": url.as_str() }),
+        Host::Cursor => json!({ "url": url.as_str() }),
+        Host::Windsurf => json!({ "serverUrl": url.as_str() }),
+        Host::ClaudeDesktop => bail!(
+            "Claude Desktop adds remote servers as connectors, not in its configuration file: Settings > Connectors > Add custom connector, URL {url}"
+        ),
+    })
 }
 
 /// The server entry and, for VS Code, the input that prompts for the secret.
@@ -266,6 +284,15 @@ pub fn run(args: &InitArgs, global_sandbox: bool) -> Result<std::process::ExitCo
         Some(path) => path.clone(),
         None => config_path(args.host, scope, &cwd)?,
     };
+    if let Some(url) = &args.url {
+        if !matches!(url.scheme(), "https" | "http") {
+            bail!("--url must be an http(s) URL (the server's /mcp endpoint)");
+        }
+        let server = remote_entry(args.host, url)?;
+        return write_entry(args, &path, &server, None, || {
+            "the host signs you in with the organization the first time it connects".to_owned()
+        });
+    }
     let sandbox = args.sandbox || global_sandbox;
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let mut env = Vec::new();
@@ -310,12 +337,38 @@ pub fn run(args: &InitArgs, global_sandbox: bool) -> Result<std::process::ExitCo
         secret,
     };
     let (server, input) = entry(args.host, &settings);
-    let before = match std::fs::read_to_string(&path) {
+    let host = args.host;
+    let path_shown = path.display().to_string();
+    write_entry(args, &path, &server, input.as_ref(), move || match host {
+        _ if sandbox => "the server runs on the embedded sandbox: no account needed".to_owned(),
+        Host::Vscode => "VS Code asks for the client secret when it starts the server".to_owned(),
+        Host::ClaudeDesktop if settings.secret.is_none() => format!(
+            "Claude Desktop cannot prompt for secrets or read them from the environment: add \"CLIENT_SECRET\" to the entry's env in {}, or run again with --write-secret",
+            path_shown
+        ),
+        Host::ClaudeDesktop => String::new(),
+        _ => {
+            "the host reads CLIENT_SECRET from its environment: export it before starting the host"
+                .to_owned()
+        }
+    })
+}
+
+/// Merges the entry into the file: the diff, then (unless a dry run) a backup and an atomic
+/// write, then what the person should know.
+fn write_entry(
+    args: &InitArgs,
+    path: &std::path::Path,
+    server: &Value,
+    input: Option<&Value>,
+    afterwards: impl FnOnce() -> String,
+) -> Result<std::process::ExitCode> {
+    let before = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    let after = merge(args.host, &before, &args.name, &server, input.as_ref())
+    let after = merge(args.host, &before, &args.name, server, input)
         .with_context(|| format!("editing {}", path.display()))?;
     let shown = path.display().to_string();
     if before == after {
@@ -346,20 +399,11 @@ pub fn run(args: &InitArgs, global_sandbox: bool) -> Result<std::process::ExitCo
     let temporary = PathBuf::from(format!("{shown}.tmp"));
     std::fs::write(&temporary, &after)
         .with_context(|| format!("writing {}", temporary.display()))?;
-    std::fs::rename(&temporary, &path).with_context(|| format!("replacing {shown}"))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("replacing {shown}"))?;
     output::line(&format!("wrote {shown}"));
-    match args.host {
-        _ if sandbox => output::line("the server runs on the embedded sandbox: no account needed"),
-        Host::Vscode => {
-            output::line("VS Code asks for the client secret when it starts the server")
-        }
-        Host::ClaudeDesktop if settings.secret.is_none() => output::line(&format!(
-            "Claude Desktop cannot prompt for secrets or read them from the environment: add \"CLIENT_SECRET\" to the entry's env in {shown}, or run again with --write-secret"
-        )),
-        Host::ClaudeDesktop => {}
-        _ => output::line(
-            "the host reads CLIENT_SECRET from its environment: export it before starting the host",
-        ),
+    let note = afterwards();
+    if !note.is_empty() {
+        output::line(&note);
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
