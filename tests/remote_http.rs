@@ -370,7 +370,20 @@ async fn each_person_sees_and_calls_only_what_their_scopes_allow_and_the_audit_n
     assert_ne!(created["isError"], true, "{created}");
 
     // The write is recorded with the person and their client; nothing was sent for the refusal.
-    let records = common::audit_settles(&audit, 1).await;
+    let records = common::audit_settles(&audit, 2).await;
+    let refusal = records
+        .iter()
+        .find(|r| r["user"] == "user-lee")
+        .expect("the refused write's record");
+    assert_eq!(refusal["tool"], "create_single_page_app");
+    assert_eq!(refusal["outcome"], "none");
+    assert!(
+        refusal["note"]
+            .as_str()
+            .unwrap()
+            .contains("lacks the tool's scope"),
+        "{refusal}"
+    );
     let write = records
         .iter()
         .find(|r| r["tool"] == "create_single_page_app" && r["outcome"] == "ok")

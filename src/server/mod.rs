@@ -483,11 +483,15 @@ impl AsgardeoServer {
         if let Some(user) = remote_user(&context)
             && let Some(scope) = remote_lacks(user, &name)
         {
-            return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+            let result = Ok(CallToolResult::error(vec![ContentBlock::text(format!(
                 "`{name}` needs the scope `{scope}`, which your sign-in did not grant (you have: {}). Ask an administrator of the organization for a role that grants `{scope}` (asgardeo-mcp setup-remote creates them), then sign in again.",
                 if user.scopes.is_empty() { "no scopes".to_owned() } else { user.scopes.iter().cloned().collect::<Vec<_>>().join(" ") }
             ))])
             .into());
+            if catalog_entry(&name).is_some_and(|e| e.access != Access::Read) {
+                self.audit_unsent(&name, caller, &result, NOT_PERMITTED);
+            }
+            return result;
         }
         if let Rights::Granted(granted) = self.access().await
             && let Some(missing) = missing_scopes(&name, &granted)
@@ -539,6 +543,7 @@ const DRY_RUN_NOTE: &str = "dry run: nothing sent";
 const AWAITING_CONFIRMATION: &str = "awaiting the person's confirmation: nothing sent";
 const NOT_CONFIRMED: &str = "not confirmed: nothing sent";
 const NOTHING_TO_CONFIRM: &str = "ended before any write: nothing sent";
+const NOT_PERMITTED: &str = "refused: the person's token lacks the tool's scope; nothing sent";
 
 /// How one run of a tool goes.
 #[derive(Debug, Clone)]
