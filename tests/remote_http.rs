@@ -149,6 +149,43 @@ impl Remote {
             .collect()
     }
 
+    /// Creates a single-page application; its id.
+    async fn create_app(&self, token: &str, name: &str) -> String {
+        let created = self
+            .call(
+                token,
+                "create_single_page_app",
+                json!({ "application_name": name, "redirect_url": "https://app.example.com/cb" }),
+            )
+            .await;
+        assert_ne!(created["isError"], true, "{created}");
+        created["structuredContent"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A login-flow generation for `app_id`, sent in the background; returns once the sandbox is
+    /// generating, so the call is in flight.
+    async fn generation_in_flight(
+        &self,
+        f: &Fixture,
+        token: &str,
+        app_id: &str,
+    ) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+        let call = self
+            .request(
+                Some(token),
+                "tools/call",
+                json!({ "name": "update_login_flow",
+                "arguments": { "app_id": app_id, "user_prompt": "username and password" } }),
+            )
+            .send();
+        let call = tokio::spawn(call);
+        generation_started(f).await;
+        call
+    }
+
     async fn call(&self, token: &str, tool: &str, arguments: Value) -> Value {
         self.rpc(
             token,
@@ -493,13 +530,7 @@ async fn legacy_clients_get_a_session_and_progress_streams_as_sse() {
     assert_eq!(other.status(), StatusCode::NOT_FOUND);
 
     // 2026-07-28: a call that reports progress answers as an SSE stream with the progress.
-    let created = remote
-        .call(&token, "create_single_page_app", json!({ "application_name": "Flow App", "redirect_url": "https://flow.example.com/cb" }))
-        .await;
-    let app_id = created["structuredContent"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let app_id = remote.create_app(&token, "Flow App").await;
     let response = remote
         .request(Some(&token), "tools/call", json!({
             "name": "update_login_flow",
@@ -574,23 +605,8 @@ async fn limits_and_health_endpoints() {
     assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
     // One call in flight (a login-flow generation): the next is turned away with Retry-After.
-    let created = remote
-        .call(&token, "create_single_page_app", json!({ "application_name": "Busy App", "redirect_url": "https://busy.example.com/cb" }))
-        .await;
-    let app_id = created["structuredContent"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let slow = remote
-        .request(
-            Some(&token),
-            "tools/call",
-            json!({ "name": "update_login_flow",
-            "arguments": { "app_id": app_id, "user_prompt": "username and password" } }),
-        )
-        .send();
-    let slow = tokio::spawn(slow);
-    generation_started(&f).await;
+    let app_id = remote.create_app(&token, "Busy App").await;
+    let slow = remote.generation_in_flight(&f, &token, &app_id).await;
     let busy = remote
         .request(Some(&token), "tools/list", json!({}))
         .send()
@@ -619,23 +635,8 @@ async fn shutdown_lets_the_call_in_flight_finish() {
     .await;
     let remote = serve(&f, &[]);
     let token = remote.admin();
-    let created = remote
-        .call(&token, "create_single_page_app", json!({ "application_name": "Drain App", "redirect_url": "https://drain.example.com/cb" }))
-        .await;
-    let app_id = created["structuredContent"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let call = remote
-        .request(
-            Some(&token),
-            "tools/call",
-            json!({ "name": "update_login_flow",
-            "arguments": { "app_id": app_id, "user_prompt": "username and password" } }),
-        )
-        .send();
-    let call = tokio::spawn(call);
-    generation_started(&f).await;
+    let app_id = remote.create_app(&token, "Drain App").await;
+    let call = remote.generation_in_flight(&f, &token, &app_id).await;
     let pid = remote.child.id().to_string();
     assert!(
         Command::new("kill")
@@ -737,16 +738,7 @@ async fn two_instances_behind_a_round_robin_proxy_serve_one_client_without_sessi
     let token = client.admin();
     let mut ids = Vec::new();
     for i in 0..6 {
-        let created = client
-            .call(&token, "create_single_page_app", json!({ "application_name": format!("Scaled {i}"), "redirect_url": "https://scaled.example.com/cb" }))
-            .await;
-        assert_ne!(created["isError"], true, "{created}");
-        ids.push(
-            created["structuredContent"]["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        ids.push(client.create_app(&token, &format!("Scaled {i}")).await);
         // Read back through the other instance (the next request goes to the other backend).
         let read = client
             .call(

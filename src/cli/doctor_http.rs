@@ -106,12 +106,13 @@ pub(crate) async fn run(global: &Global, url: &url::Url, json_out: bool) -> Resu
                 .flatten()
                 .filter_map(Value::as_str)
                 .collect();
-            let missing: Vec<String> = remote_scopes()
-                .into_iter()
+            let missing: Vec<&str> = remote_scopes()
+                .iter()
+                .map(String::as_str)
                 .filter(|s| {
                     !doc["scopes_supported"]
                         .as_array()
-                        .is_some_and(|l| l.iter().any(|x| x == s.as_str()))
+                        .is_some_and(|l| l.iter().any(|x| x == *s))
                 })
                 .collect();
             issuer = servers.first().map(|s| (*s).to_owned());
@@ -299,8 +300,9 @@ async fn registration(global: &Global, resource: &str) -> Check {
     match found {
         Ok(api) => {
             let listed = api.to_string();
-            let missing: Vec<String> = remote_scopes()
-                .into_iter()
+            let missing: Vec<&str> = remote_scopes()
+                .iter()
+                .map(String::as_str)
                 .filter(|s| !listed.contains(&format!("\"{s}\"")))
                 .collect();
             if missing.is_empty() {

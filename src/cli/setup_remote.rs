@@ -240,8 +240,8 @@ async fn setup(session: &Session, args: &SetupRemoteArgs) -> Result<Value> {
     // 3. Roles, and who holds them.
     let mut roles = serde_json::Map::new();
     for (suffix, permissions, users) in [
-        ("readers", &read_scopes, &args.reader_users),
-        ("administrators", &scopes, &args.admin_users),
+        ("readers", read_scopes.as_slice(), &args.reader_users),
+        ("administrators", scopes, &args.admin_users),
     ] {
         let name = format!("{} {suffix}", args.name);
         let role_id = match find_role(session, &name).await? {

@@ -22,13 +22,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Json, Router};
 use futures::StreamExt;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
@@ -130,10 +130,6 @@ impl SessionOwners {
     }
 }
 
-fn is_loopback(ip: IpAddr) -> bool {
-    ip.is_loopback()
-}
-
 /// The public URL without a trailing slash.
 fn public_base(options: &HttpOptions, addr: SocketAddr) -> String {
     match &options.public_url {
@@ -153,7 +149,7 @@ fn public_base(options: &HttpOptions, addr: SocketAddr) -> String {
 /// the configured extras.
 fn allowed_hosts(options: &HttpOptions, public: &str) -> Vec<String> {
     let mut hosts = options.allowed_hosts.clone();
-    if is_loopback(options.bind) {
+    if options.bind.is_loopback() {
         hosts.extend(["localhost", "127.0.0.1", "::1"].map(str::to_owned));
     }
     if let Ok(url) = url::Url::parse(public)
@@ -180,7 +176,7 @@ fn allowed_origins(options: &HttpOptions, public: &str, addr: SocketAddr) -> Vec
             format!("{origin}:{port}")
         });
     }
-    if is_loopback(options.bind) {
+    if options.bind.is_loopback() {
         let scheme = if options.tls.is_some() {
             "https"
         } else {
@@ -198,13 +194,13 @@ fn allowed_origins(options: &HttpOptions, public: &str, addr: SocketAddr) -> Vec
 /// Checks the options before binding: no unauthenticated server off loopback, no public
 /// deployment without the URL its tokens name.
 pub fn check(options: &HttpOptions) -> Result<()> {
-    if options.auth.is_none() && !is_loopback(options.bind) {
+    if options.auth.is_none() && !options.bind.is_loopback() {
         bail!(
             "refusing to serve without authentication on {} (not a loopback address): drop --no-auth, or bind 127.0.0.1",
             options.bind
         );
     }
-    if options.auth.is_some() && !is_loopback(options.bind) && options.public_url.is_none() {
+    if options.auth.is_some() && !options.bind.is_loopback() && options.public_url.is_none() {
         bail!(
             "--public-url is required when binding {} (the URL clients use, which tokens must name as their audience)",
             options.bind
@@ -586,5 +582,3 @@ async fn ready(State(shared): State<Shared>) -> Response {
             .into_response()
     }
 }
-
-use axum::Json;

@@ -414,19 +414,23 @@ pub fn remote_scope(tool: &str) -> Option<String> {
     })
 }
 
-/// Every remote-mode scope some tool needs, toolset by toolset (read before write).
-pub fn remote_scopes() -> Vec<String> {
-    let mut scopes: Vec<String> = Vec::new();
-    for set in TOOLSETS {
-        for level in [Read, Write] {
-            let needed = CATALOG
-                .iter()
-                .any(|e| e.toolset == set && (e.access == Read) == (level == Read));
-            let scope = format!("mcp:{set}:{}", if level == Read { "read" } else { "write" });
-            if needed && !scopes.contains(&scope) {
-                scopes.push(scope);
+/// Every remote-mode scope some tool needs, toolset by toolset (read before write); derived
+/// from the catalogue once.
+pub fn remote_scopes() -> &'static [String] {
+    static SCOPES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    SCOPES.get_or_init(|| {
+        let mut scopes: Vec<String> = Vec::new();
+        for set in TOOLSETS {
+            for level in [Read, Write] {
+                let needed = CATALOG
+                    .iter()
+                    .any(|e| e.toolset == set && (e.access == Read) == (level == Read));
+                let scope = format!("mcp:{set}:{}", if level == Read { "read" } else { "write" });
+                if needed && !scopes.contains(&scope) {
+                    scopes.push(scope);
+                }
             }
         }
-    }
-    scopes
+        scopes
+    })
 }
