@@ -1034,6 +1034,7 @@ async fn login_flow_waits_are_bounded_and_failures_carry_the_reason() {
     let settings = ToolSettings {
         login_flow_timeout: Duration::from_millis(300),
         login_flow_poll_interval: Duration::from_millis(50),
+        ..Default::default()
     };
     let client = McpClient::with_tools(&f, settings).await;
     let app = client

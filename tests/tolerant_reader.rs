@@ -310,7 +310,7 @@ async fn every_read_tool_survives_each_missing_field_and_unknown_enum_value() {
         ("/applications", "clientId", "Not found"),
     ];
     const API_LOOKUP: Needed = &[
-        ("/api-resources", "APIResources", "Not found"),
+        ("/api-resources", "apiResources", "Not found"),
         ("/api-resources", "id", "Not found"),
         ("/api-resources", "identifier", "Not found"),
     ];

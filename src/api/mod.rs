@@ -44,8 +44,25 @@ pub use upstream::{SetupError, Upstream};
 /// the Application Management API in carbon-identity-framework's system-api-resource.xml.j2).
 pub const APPLICATION_SCRIPT_SCOPE: &str = "internal_application_script_update";
 
+/// The scope that lets `GET …/inbound-protocols/oidc` answer the client secret: from IS 7.2 the
+/// secret is left out without it (`OAuthInboundFunctions.removeClientSecretIfUnauthorized`;
+/// operation `viewApplicationClientSecret` in resource-access-control-v2.xml).
+pub const CLIENT_SECRET_VIEW_SCOPE: &str = "internal_application_mgt_client_secret_view";
+
+/// From IS 7.2 authorizing an application for an API, changing or revoking that, also needs
+/// the scope for the API's type: business (and MCP) APIs this one, system APIs
+/// [`INTERNAL_API_AUTHORIZATION_SCOPE`] (`SAMS.validateUserCanUpdateAPIResourceType`, operations
+/// `updateBusinessAuthorizedAPI`/`updateInternalAuthorizedAPI`).
+pub const BUSINESS_API_AUTHORIZATION_SCOPE: &str = "internal_application_business_api_update";
+pub const INTERNAL_API_AUTHORIZATION_SCOPE: &str = "internal_application_internal_api_update";
+
 /// Scopes the APIs grant beyond those their operations document.
-pub const UNDOCUMENTED_SCOPES: [&str; 1] = [APPLICATION_SCRIPT_SCOPE];
+pub const UNDOCUMENTED_SCOPES: [&str; 4] = [
+    APPLICATION_SCRIPT_SCOPE,
+    CLIENT_SECRET_VIEW_SCOPE,
+    BUSINESS_API_AUTHORIZATION_SCOPE,
+    INTERNAL_API_AUTHORIZATION_SCOPE,
+];
 
 /// One generated API: its name, where it lives under the tenant URL, and its operations as
 /// (operationId, HTTP method, path, scopes).

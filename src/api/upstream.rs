@@ -410,6 +410,11 @@ impl Upstream {
                 }
             };
             journal(write_outcome(status), location);
+            let body = if status.is_success() {
+                without_nulls(body)
+            } else {
+                body
+            };
             let mut rebuilt = http::Response::builder()
                 .status(status)
                 .version(version)
@@ -461,6 +466,34 @@ impl Upstream {
     }
 }
 
+/// A JSON answer with its `null` members removed. A member set to `null` means the same as
+/// one left out, and servers differ here: from IS 7.1 the REST layer leaves nulls out
+/// (`CustomJacksonJsonProvider`, NON_NULL), before that Jackson's default writes them. The
+/// generated models read an absent list as empty but refuse a `null` one, so nulls go here,
+/// once, for every API.
+fn without_nulls(body: bytes::Bytes) -> bytes::Bytes {
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.retain(|_, v| !v.is_null());
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    if !body.windows(4).any(|w| w == b"null") {
+        return body;
+    }
+    match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(mut value) => {
+            strip(&mut value);
+            serde_json::to_vec(&value).map_or(body, bytes::Bytes::from)
+        }
+        Err(_) => body,
+    }
+}
+
 /// The answer to a write a dry run held back: `204 No Content`, so a tool whose write
 /// documents 204 goes on to its next write and each one lands in the plan; any other write's
 /// client reports it as a failure of the `held_back` kind, which ends the tool there.
@@ -484,6 +517,25 @@ fn write_outcome(status: StatusCode) -> WriteOutcome {
         WriteOutcome::Failed {
             status: status.as_u16(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_nulls;
+
+    #[test]
+    fn null_members_are_absent_members() {
+        let body = bytes::Bytes::from_static(
+            br#"{"a":null,"b":[{"c":null,"d":1},null],"e":"null","f":{"g":null}}"#,
+        );
+        let out: serde_json::Value = serde_json::from_slice(&without_nulls(body)).unwrap();
+        assert_eq!(
+            out,
+            serde_json::json!({ "b": [{ "d": 1 }, null], "e": "null", "f": {} })
+        );
+        let plain = bytes::Bytes::from_static(b"not json but null");
+        assert_eq!(without_nulls(plain.clone()), plain);
     }
 }
 

@@ -371,6 +371,7 @@ async fn build_server_with(global: &Global, confirmed: bool) -> Result<AsgardeoS
         upstream,
         ToolSettings {
             login_flow_timeout: Duration::from_secs(global.login_flow_timeout),
+            product,
             ..Default::default()
         },
     ));

@@ -1,5 +1,7 @@
-//! API resources: list with cursor pagination (`before`/`after`, `links`) and filters, get,
-//! create (201 with the resource), patch (scopes added/removed), delete.
+//! API resources: list with cursor pagination (`before`/`after`, `links`) and filters read as
+//! the server reads them (flattened: every condition ANDed), get, create (201 with the
+//! resource), patch (scopes added; any `removedScopes` refused with 501), delete (204 also for
+//! what is not there), delete a scope (by name, across the organization).
 
 use std::collections::HashMap;
 
@@ -39,17 +41,20 @@ fn editable<'a>(store: &'a mut super::store::Store, id: &str) -> ApiResult<&'a m
         .find(|r| r.id == id)
         .ok_or_else(|| not_found(id))?;
     if resource.kind == "SYSTEM" {
-        return Err(ApiError::forbidden(
-            "system API resources cannot be modified",
-        ));
+        return Err(system_api());
     }
     Ok(resource)
 }
 
+/// `handleSystemAPI` (SARMS 687-695).
+fn system_api() -> ApiError {
+    ApiError::forbidden_operation("API-RESOURCE-60012", "Cannot modify or delete System APIs.")
+}
+
 fn not_found(id: &str) -> ApiError {
     ApiError::not_found(
-        "AAR-60003",
-        format!("API resource not found: no API resource with id {id}"),
+        "API-RESOURCE-60002",
+        format!("Unable to find the API resource with the id: {id} in the tenant domain."),
     )
 }
 
@@ -64,10 +69,7 @@ fn decode_cursor(cursor: &str) -> ApiResult<u64> {
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| {
-            ApiError::bad_request(
-                "AAR-60004",
-                format!("`{cursor}` is not a cursor this server issued"),
-            )
+            ApiError::bad_request("API-RESOURCE-60002", "Invalid cursor used for pagination.")
         })
 }
 
@@ -78,15 +80,15 @@ async fn list(
     let limit: usize = match query.get("limit") {
         None => 10,
         Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-            ApiError::bad_request("AAR-60004", "`limit` must be a positive integer")
+            ApiError::bad_request("API-RESOURCE-60010", "Invalid limit provided.")
         })?,
     };
     let after = query.get("after").map(|c| decode_cursor(c)).transpose()?;
     let before = query.get("before").map(|c| decode_cursor(c)).transpose()?;
     if after.is_some() && before.is_some() {
         return Err(ApiError::bad_request(
-            "AAR-60004",
-            "`before` and `after` cannot be used together",
+            "API-RESOURCE-60011",
+            "Both before and after parameters cannot be provided together.",
         ));
     }
     let filter = query
@@ -94,13 +96,22 @@ async fn list(
         .filter(|f| !f.trim().is_empty())
         .map(|f| Filter::parse(f))
         .transpose()?;
+    if filter.as_ref().is_some_and(|f| {
+        f.attributes()
+            .any(|a| !matches!(a, "name" | "identifier" | "type"))
+    }) {
+        return Err(ApiError::bad_request(
+            "API-RESOURCE-60005",
+            "Invalid filter value used for filtering.",
+        ));
+    }
     let store = shared.store();
     let matching: Vec<&ApiResource> = store
         .api_resources
         .iter()
         .filter(|r| {
             filter.as_ref().is_none_or(|f| {
-                f.matches(|attr| match attr {
+                f.matches_flattened(|attr| match attr {
                     "name" => Some(r.name.as_str()),
                     "identifier" => Some(r.identifier.as_str()),
                     "type" => Some(r.kind.as_str()),
@@ -190,11 +201,8 @@ fn check_scope_names(scopes: &[types::ScopeCreationModel]) -> ApiResult<()> {
     for scope in scopes {
         if scope.name.trim().is_empty() || scope.name.chars().any(char::is_whitespace) {
             return Err(ApiError::bad_request(
-                "AAR-60007",
-                format!(
-                    "scope name `{}` must be non-empty and contain no spaces",
-                    scope.name
-                ),
+                "API-RESOURCE-60005",
+                format!("Invalid scope name provided: `{}`.", scope.name),
             ));
         }
     }
@@ -205,8 +213,8 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
     let request: types::ApiResourceCreationModel = parse_body(&body, "API resource")?;
     if request.identifier.trim().is_empty() || request.name.trim().is_empty() {
         return Err(ApiError::bad_request(
-            "AAR-60001",
-            "`identifier` and `name` are required",
+            "API-RESOURCE-60003",
+            "Invalid API resource name or identifier provided.",
         ));
     }
     check_scope_names(&request.scopes)?;
@@ -217,11 +225,8 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
         .any(|r| r.identifier == request.identifier)
     {
         return Err(ApiError::conflict(
-            "AAR-60005",
-            format!(
-                "an API resource with identifier {} already exists",
-                request.identifier
-            ),
+            "API-RESOURCE-60003",
+            format!("API resource already exists for the tenant: {}.", store.org),
         ));
     }
     let taken: Vec<String> = request
@@ -236,11 +241,11 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
         .map(|s| s.name.clone())
         .collect();
     if !taken.is_empty() {
+        // Scope names are unique across the organization (`APIResourceManagementDAOImpl.addScopes`).
+        tracing::debug!(?taken, "sandbox: scope names taken");
         return Err(ApiError::conflict(
-            "AAR-60006",
-            format!(
-                "scope(s) {taken:?} already exist in another API resource; scope names are unique in an organization"
-            ),
+            "API-RESOURCE-60004",
+            "Scope already exists for the tenant.",
         ));
     }
     let id = store.new_id();
@@ -276,16 +281,30 @@ async fn patch(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let request: types::ApiResourcePatchModel = parse_body(&body, "API resource patch")?;
-    // As the server: "Removed scopes field is not supported in patch operation"
-    // (ServerAPIResourceManagementService.patchAPIResource); scopes go one DELETE at a time.
-    if !request.removed_scopes.is_empty() {
-        return Err(ApiError::bad_request(
-            "AAR-60012",
-            "Removed scopes field is not supported in patch operation.",
+    let raw: serde_json::Map<String, serde_json::Value> = parse_body(&body, "API resource patch")?;
+    let mut store = shared.store();
+    editable(&mut store, &id)?;
+    // Any `removedScopes`, even `[]`, is refused with 501 (SARMS 237-274); scopes go one
+    // DELETE at a time.
+    if raw.contains_key("removedScopes") {
+        return Err(ApiError::with_status(
+            StatusCode::NOT_IMPLEMENTED,
+            "API-RESOURCE-60006",
+            "Removed scopes patching is not supported yet.",
+            "Removed scopes patching is not supported yet for API resources.",
         ));
     }
     check_scope_names(&request.added_scopes)?;
-    let mut store = shared.store();
+    if request
+        .added_scopes
+        .iter()
+        .any(|s| store.scope_exists(&s.name))
+    {
+        return Err(ApiError::conflict(
+            "API-RESOURCE-60004",
+            "Scope already exists for the tenant.",
+        ));
+    }
     let new_ids: Vec<String> = request
         .added_scopes
         .iter()
@@ -317,17 +336,17 @@ async fn remove_scope(
     Path((id, scope)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let mut store = shared.store();
-    let resource = editable(&mut store, &id)?;
-    let before = resource.scopes.len();
-    resource.scopes.retain(|s| s.name != scope);
-    if resource.scopes.len() == before {
-        return Err(ApiError::not_found(
-            "AAR-60005",
-            format!("API resource {id} has no scope {scope}"),
-        ));
+    // An unknown API resource or scope is no error (SARMS 350-367); the scope goes by name
+    // across the organization (`DELETE FROM SCOPE WHERE NAME = ? AND TENANT_ID = ?`).
+    if store.api_resource(&id).is_none() {
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    editable(&mut store, &id)?;
+    for resource in &mut store.api_resources {
+        resource.scopes.retain(|s| s.name != scope);
     }
     for app in &mut store.apps {
-        for auth in app.authorized.iter_mut().filter(|a| a.api_id == id) {
+        for auth in app.authorized.iter_mut() {
             auth.scopes.retain(|s| *s != scope);
         }
     }
@@ -344,11 +363,12 @@ async fn remove_scope(
 
 async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let mut store = shared.store();
-    let resource = store.api_resource(&id).ok_or_else(|| not_found(&id))?;
+    // An unknown id is no error (SARMS 281-297).
+    let Some(resource) = store.api_resource(&id) else {
+        return Ok(StatusCode::NO_CONTENT);
+    };
     if resource.kind == "SYSTEM" {
-        return Err(ApiError::forbidden(
-            "system API resources cannot be deleted",
-        ));
+        return Err(system_api());
     }
     store.api_resources.retain(|r| r.id != id);
     for app in &mut store.apps {

@@ -211,6 +211,13 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
     }
     let id = store.new_id();
     let oidc = oidc.map(|o| provision_client(&mut store, o));
+    // Organization roles unless the application asks for its own.
+    model
+        .associated_roles
+        .get_or_insert_with(|| types::AssociatedRolesConfig {
+            allowed_audience: types::AssociatedRolesConfigAllowedAudience::Organization,
+            roles: Vec::new(),
+        });
     store.apps.push(App {
         id: id.clone(),
         model,
@@ -255,6 +262,14 @@ fn response_model(app: &App, tenant: &str) -> ApiResult<types::ApplicationRespon
         });
         map.entry("claimConfiguration")
             .or_insert_with(|| json!({ "dialect": "LOCAL", "requestedClaims": [] }));
+        // Roles are listed only for application audience (ServiceProviderToApiModel:161-190).
+        if let Some(roles) = map
+            .get_mut("associatedRoles")
+            .and_then(Value::as_object_mut)
+            && roles.get("allowedAudience").and_then(Value::as_str) != Some("APPLICATION")
+        {
+            roles.remove("roles");
+        }
     }
     serde_json::from_value(value).map_err(|e| {
         ApiError::bad_request(
@@ -285,9 +300,12 @@ async fn patch(
             sequence.type_ == types::AuthenticationSequenceType::Default && current_script;
         if (sequence.script.is_some() || reverts_scripted) && !granted.has(APPLICATION_SCRIPT_SCOPE)
         {
-            return Err(ApiError::forbidden(format!(
-                "Operation is not permitted: updating the authentication script needs the scope {APPLICATION_SCRIPT_SCOPE}"
-            )));
+            return Err(ApiError::forbidden_operation(
+                "APP-60520",
+                format!(
+                    "Operation is not permitted: updating the authentication script needs the scope {APPLICATION_SCRIPT_SCOPE}"
+                ),
+            ));
         }
         if sequence.type_ == types::AuthenticationSequenceType::UserDefined {
             check_options(&store, sequence)?;
@@ -311,9 +329,16 @@ async fn patch(
             ));
         }
     }
+    let removed_roles = match &typed.associated_roles {
+        Some(next) => associated_roles_change(&store, &id, next, shared.version)?,
+        None => Vec::new(),
+    };
     let app = store.app_mut(&id).ok_or_else(|| not_found(&id))?;
     if app.system_portal {
-        return Err(ApiError::forbidden("system portals cannot be modified"));
+        return Err(ApiError::forbidden_operation(
+            "APP-60008",
+            "system portals cannot be modified",
+        ));
     }
     let mut value = serde_json::to_value(&app.model).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
@@ -327,7 +352,43 @@ async fn patch(
             format!("the patched application is not valid: {e}"),
         )
     })?;
+    store
+        .roles
+        .retain(|r| !removed_roles.iter().any(|id| r["id"] == id.as_str()));
     Ok(StatusCode::OK)
+}
+
+/// A PATCH's `associatedRoles` replaces the audience and the roles together
+/// (`UpdateServiceProvider:67-73`). From IS 7.1 an application whose stored audience is
+/// ORGANIZATION refuses one carrying roles (403 APP-60008, SAMS:1012-1026). The application's
+/// own roles it no longer lists are deleted: all of them when it goes back to ORGANIZATION
+/// (organization-management `SharedRoleMgtListener`). Returns those roles' ids.
+fn associated_roles_change(
+    store: &Store,
+    id: &str,
+    next: &types::AssociatedRolesConfig,
+    version: super::ServerVersion,
+) -> ApiResult<Vec<String>> {
+    let app = store.app(id).ok_or_else(|| not_found(id))?;
+    let stored_org = app.model.associated_roles.as_ref().is_none_or(|r| {
+        r.allowed_audience == types::AssociatedRolesConfigAllowedAudience::Organization
+    });
+    if stored_org && !next.roles.is_empty() && version.at_least(super::ServerVersion::Is7_1) {
+        return Err(ApiError::forbidden_operation(
+            "APP-60008",
+            "Applications can not be updated by modifying the associated roles.",
+        ));
+    }
+    let keeps_app_roles =
+        next.allowed_audience == types::AssociatedRolesConfigAllowedAudience::Application;
+    Ok(store
+        .roles
+        .iter()
+        .filter(|r| r["audience"]["type"] == "application" && r["audience"]["value"] == id)
+        .filter_map(|r| r["id"].as_str())
+        .filter(|role| !keeps_app_roles || !next.roles.iter().any(|kept| kept.id == *role))
+        .map(str::to_owned)
+        .collect())
 }
 
 /// Every option of a sequence must name an authenticator the organization has: a local one
@@ -454,9 +515,15 @@ fn merge_setting(
 
 async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let mut store = shared.store();
-    let app = store.app(&id).ok_or_else(|| not_found(&id))?;
+    // An unknown id is no error: the server answers 204 (SAMS:1084-1122).
+    let Some(app) = store.app(&id) else {
+        return Ok(StatusCode::NO_CONTENT);
+    };
     if app.system_portal {
-        return Err(ApiError::forbidden("system portals cannot be deleted"));
+        return Err(ApiError::forbidden_operation(
+            "APP-60008",
+            "system portals cannot be deleted",
+        ));
     }
     store.apps.retain(|a| a.id != id);
     // The application's own roles go with it.

@@ -34,6 +34,12 @@ impl Granted {
     }
 }
 
+/// The valve's words (identity-carbon-auth-rest `APIErrorResponseHandler`).
+const UNAUTHORIZED: &str =
+    "Authorization failure. Authorization information was invalid or missing from your request.";
+const FORBIDDEN: &str =
+    "Operation is not permitted. You do not have permissions to make this request.";
+
 pub async fn require_scopes(
     State(shared): State<AppState>,
     matched: MatchedPath,
@@ -70,17 +76,15 @@ pub async fn require_scopes(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     let Some(token) = token else {
-        return fail(ApiError::unauthorized(
-            "no bearer token; get one from /oauth2/token",
-        ));
+        return fail(ApiError::unauthorized(UNAUTHORIZED));
     };
     {
         let store = shared.store();
         let Some(issued) = store.tokens.get(&token) else {
-            return fail(ApiError::unauthorized("the access token is not valid"));
+            return fail(ApiError::unauthorized(UNAUTHORIZED));
         };
         if issued.expires_at <= Instant::now() {
-            return fail(ApiError::unauthorized("the access token has expired"));
+            return fail(ApiError::unauthorized(UNAUTHORIZED));
         }
         let missing: Vec<&str> = required
             .iter()
@@ -88,10 +92,10 @@ pub async fn require_scopes(
             .filter(|s| !issued.scopes.contains(*s))
             .collect();
         if !missing.is_empty() {
-            return fail(ApiError::forbidden(format!(
-                "the token lacks the scope(s) {}",
-                missing.join(", ")
-            )));
+            // The valve does not say which scope is missing; the tools know it from the
+            // operation.
+            tracing::debug!(missing = missing.join(" "), "sandbox: scope missing");
+            return fail(ApiError::forbidden(FORBIDDEN));
         }
         request
             .extensions_mut()

@@ -84,6 +84,12 @@ impl Filter {
         self.0.matches(&lookup)
     }
 
+    /// As an endpoint that flattens the filter reads it: every clause must hold, whatever
+    /// `or` or `not` stood between them (`FilterQueriesUtil.setExpressionNodeList`).
+    pub fn matches_flattened<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> bool {
+        self.0.clauses().iter().all(|c| c.matches(&lookup))
+    }
+
     pub fn attributes(&self) -> impl Iterator<Item = &str> {
         self.0.attributes().into_iter()
     }

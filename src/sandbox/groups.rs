@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use bytes::Bytes;
@@ -29,8 +29,8 @@ fn scim_bad(scim_type: &'static str, detail: impl Into<String>) -> ApiError {
     ApiError::bad_request(scim_type, detail).scim()
 }
 
-fn not_found(id: &str) -> ApiError {
-    ApiError::not_found("noTarget", format!("no group with id {id}")).scim()
+fn not_found(_id: &str) -> ApiError {
+    ApiError::scim_detail(StatusCode::NOT_FOUND, "Group not found in the user store.")
 }
 
 fn response(group: &Group, tenant: &str) -> types::GroupResponseObject {
@@ -110,11 +110,11 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
         .iter()
         .any(|g| g.name.eq_ignore_ascii_case(&name))
     {
-        return Err(ApiError::conflict(
-            "uniqueness",
+        // A `ConflictException(detail)`: no `scimType` (SCIMUserManager.createGroup).
+        return Err(ApiError::scim_detail(
+            StatusCode::CONFLICT,
             format!("Group with name: {name} already exists in the system."),
-        )
-        .scim());
+        ));
     }
     let mut members: Vec<(String, String)> = Vec::new();
     for m in &request.members {
@@ -136,11 +136,44 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
     Ok(created(location, body))
 }
 
+/// An added member needs `value` and `display`, and `display` must be the user's username
+/// (`GroupResourceManager` 940-946: a member without `display` is a one-argument
+/// `BadRequestException(invalidSyntax)`; `SCIMUserManager` 3959-3996 for the name check).
+fn added_member(
+    store: &Store,
+    value: Option<&str>,
+    display: Option<&str>,
+) -> ApiResult<(String, String)> {
+    let Some(display) = display.filter(|d| !d.is_empty()) else {
+        return Err(ApiError::scim_message(
+            StatusCode::BAD_REQUEST,
+            "invalidSyntax",
+        ));
+    };
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Err(ApiError::scim_message(
+            StatusCode::BAD_REQUEST,
+            "invalidValue",
+        ));
+    };
+    let found = member(store, value)?;
+    let plain = display.split_once('/').map_or(display, |(_, n)| n);
+    if !plain.eq_ignore_ascii_case(&found.1) {
+        return Err(scim_bad(
+            "invalidValue",
+            format!(
+                "Provided SCIM user Id: {value} doesn't match with the userID obtained from user-store for the provided username."
+            ),
+        ));
+    }
+    Ok(found)
+}
+
 async fn patch(
     State(shared): State<AppState>,
     Path(id): Path<String>,
     body: Bytes,
-) -> ApiResult<Json<types::GroupResponseObject>> {
+) -> ApiResult<Response> {
     let request: types::PatchGroupOperationRequestObject =
         parse_body(&body, "group patch").map_err(ApiError::scim)?;
     let mut store = shared.store();
@@ -158,7 +191,7 @@ async fn patch(
                     .as_ref()
                     .ok_or_else(|| scim_bad("invalidValue", "an add operation needs a value"))?;
                 for m in &value.members {
-                    let found = member(&store, m.value.as_deref().unwrap_or_default())?;
+                    let found = added_member(&store, m.value.as_deref(), m.display.as_deref())?;
                     if !group.members.contains(&found) {
                         group.members.push(found);
                     }
@@ -170,8 +203,16 @@ async fn patch(
                 })?;
                 if attribute != "members" {
                     return Err(scim_bad(
-                        "invalidPath",
-                        format!("`{attribute}` cannot be removed from a group"),
+                        "invalidSyntax",
+                        format!("{attribute} is not a valid attribute."),
+                    ));
+                }
+                // A user id that does not exist cannot be resolved (`SCIMUserManager`
+                // 4071-4078): 400 with the generic detail.
+                if store.user(&target).is_none() {
+                    return Err(ApiError::scim_message(
+                        StatusCode::BAD_REQUEST,
+                        "invalidValue",
                     ));
                 }
                 group.members.retain(|(member, _)| *member != target);
@@ -179,7 +220,7 @@ async fn patch(
             (Some(types::GroupItemObjOp::Remove), None) => {
                 return Err(scim_bad(
                     "noTarget",
-                    "a remove operation needs a path (RFC 7644 §3.5.2.2)",
+                    "No path value specified for remove operation",
                 ));
             }
             (Some(types::GroupItemObjOp::Replace), _) => {
@@ -195,7 +236,18 @@ async fn patch(
     if let Some(stored) = store.groups.iter_mut().find(|g| g.id == id) {
         *stored = group;
     }
-    Ok(Json(body))
+    // `SCIM2.ReturnUpdatedGroupInPatchResponse` false: 204 without a body
+    // (GroupResource 490-517, GroupResourceManager:1000).
+    if !shared.group_patch_returns_group {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let location = format!("{}/scim2/Groups/{id}", shared.tenant_url());
+    Ok((
+        StatusCode::OK,
+        [(axum::http::header::LOCATION, location)],
+        Json(body),
+    )
+        .into_response())
 }
 
 async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {

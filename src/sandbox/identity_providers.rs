@@ -267,33 +267,76 @@ async fn read(
     Ok(Json(response(find(&store, &id)?, shared.tenant_url())))
 }
 
+/// Paged as the server pages it: 15 by default, at most 100, `offset` from 0, links with
+/// offset and limit only; `connectedApps` left out when there are none (SIMS 1283-1300,
+/// 1766-1793; `IdentityProviderManager.validateLimit`).
 async fn connected_apps(
     State(shared): State<AppState>,
     Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<types::ConnectedApps>> {
+    let number = |key: &str, default: i64| -> ApiResult<i64> {
+        match query.get(key) {
+            None => Ok(default),
+            Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                ApiError::bad_request(
+                    "IDP-65003",
+                    format!("Given {key}: {v} is a negative value."),
+                )
+            }),
+        }
+    };
+    let limit = number("limit", 15)?.min(100);
+    let offset = number("offset", 0)?;
     let store = shared.store();
     let apps = store.apps_using_idp(&find(&store, &id)?.name);
+    let total = apps.len() as i64;
+    let page: Vec<String> = apps
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
+    let base = format!(
+        "/t/{}/api/server/v1/identity-providers/{id}/connected-apps",
+        store.org
+    );
+    let mut links = Vec::new();
+    if offset + limit < total {
+        links.push(types::Link {
+            href: Some(format!("{base}?offset={}&limit={limit}", offset + limit)),
+            rel: Some("next".into()),
+        });
+    }
+    if offset > 0 {
+        links.push(types::Link {
+            href: Some(format!(
+                "{base}?offset={}&limit={limit}",
+                (offset - limit).max(0)
+            )),
+            rel: Some("previous".into()),
+        });
+    }
     Ok(Json(types::ConnectedApps {
-        total_results: Some(apps.len() as i64),
-        start_index: Some(1),
-        count: Some(apps.len() as i64),
-        connected_apps: apps
+        total_results: Some(total),
+        start_index: Some(offset + 1),
+        count: Some(page.len() as i64),
+        connected_apps: page
             .into_iter()
             .map(|app| types::ConnectedApp {
-                self_: Some(format!(
-                    "{}/api/server/v1/applications/{app}",
-                    shared.tenant_url()
-                )),
+                self_: Some(format!("/t/{}/api/server/v1/applications/{app}", store.org)),
                 app_id: Some(app),
             })
             .collect(),
-        links: Vec::new(),
+        links,
     }))
 }
 
 async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let mut store = shared.store();
-    let idp = find(&store, &id)?;
+    // An unknown id is no error: the manager returns quietly (`deleteIdPByResourceId`).
+    let Ok(idp) = find(&store, &id) else {
+        return Ok(StatusCode::NO_CONTENT);
+    };
     // The API's DELETE is the non-forced one: a connection that applications refer to stays
     // (`deleteIdPByResourceId`, beside `forceDeleteIdpByResourceId`, in ServerIdpManagementService).
     let users = store.apps_using_idp(&idp.name);

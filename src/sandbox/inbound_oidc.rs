@@ -1,17 +1,22 @@
-//! An application's inbound OIDC configuration: read (older servers' shape on request), replace
-//! with PUT (the server has no partial update), regenerate the secret; and how a new client is
-//! provisioned and checked.
+//! An application's inbound OIDC configuration: read (older servers' shape on request; from IS
+//! 7.2 without the secret unless the token may see it), replace with PUT (no partial update;
+//! the client id must be the stored one, and so must the secret, which IS 7.2 keeps when it is
+//! left out), regenerate the secret; and how a new client is provisioned and checked.
 
+use axum::Extension;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::Value;
 
 use super::applications::not_found;
+use super::auth::Granted;
 use super::error::{ApiError, ApiResult};
 use super::store::Store;
-use super::{AppState, parse_body};
+use super::{AppState, ServerVersion, parse_body};
+use crate::api::CLIENT_SECRET_VIEW_SCOPE;
 use crate::api::applications::types;
 
 pub fn routes() -> Router<AppState> {
@@ -83,10 +88,16 @@ pub(super) fn validate_oidc(oidc: &types::OpenIdConnectConfiguration) -> ApiResu
 async fn read_oidc(
     State(shared): State<AppState>,
     Path(id): Path<String>,
+    Extension(granted): Extension<Granted>,
 ) -> ApiResult<Json<Value>> {
     let store = shared.store();
     let app = store.app(&id).ok_or_else(|| not_found(&id))?;
-    let oidc = app.oidc.clone().ok_or_else(|| no_oidc(&id))?;
+    let mut oidc = app.oidc.clone().ok_or_else(|| no_oidc(&id))?;
+    // IS 7.2 leaves the secret out, answering 200, without the view scope
+    // (`OAuthInboundFunctions.removeClientSecretIfUnauthorized`).
+    if shared.version.at_least(ServerVersion::Is7_2) && !granted.has(CLIENT_SECRET_VIEW_SCOPE) {
+        oidc.client_secret = None;
+    }
     let mut value = serde_json::to_value(oidc).unwrap_or_default();
     if shared.legacy_token_binding
         && let Some(map) = value.as_object_mut()
@@ -113,6 +124,9 @@ async fn update_oidc(
     let mut store = shared.store();
     let app = store.app_mut(&id).ok_or_else(|| not_found(&id))?;
     let current = app.oidc.clone();
+    if let Some(current) = &current {
+        check_credentials(current, &incoming, &id, shared.version)?;
+    }
     // The client id and secret are not replaced by a PUT; a public client has no secret.
     incoming.client_id = current
         .as_ref()
@@ -134,6 +148,39 @@ async fn update_oidc(
     }
     let app = store.app(&id).ok_or_else(|| not_found(&id))?;
     app.oidc.clone().map(Json).ok_or_else(|| not_found(&id))
+}
+
+/// The client id must be the stored one; so must the secret, except that IS 7.2 keeps the
+/// stored secret when the body leaves it out (oauth `OauthInboundAuthConfigHandler` 150-156,
+/// commit 1213b64b10; IS 7.0 checked in the REST layer, `OAuthInboundFunctions` 79-97, and 7.1
+/// in the handler, refusing an absent secret). An empty string is never the stored secret.
+fn check_credentials(
+    current: &types::OpenIdConnectConfiguration,
+    incoming: &types::OpenIdConnectConfiguration,
+    id: &str,
+    version: ServerVersion,
+) -> ApiResult<()> {
+    let refuse = |what: &str| {
+        let message = if version == ServerVersion::Is7_0 {
+            "Invalid Request."
+        } else {
+            "Error updating application"
+        };
+        Err(ApiError::with_status(
+            StatusCode::BAD_REQUEST,
+            "APP-60001",
+            message,
+            format!("Invalid {what} provided for update. (application {id})"),
+        ))
+    };
+    if incoming.client_id != current.client_id {
+        return refuse("ClientID");
+    }
+    let kept = version.at_least(ServerVersion::Is7_2) && incoming.client_secret.is_none();
+    if !kept && incoming.client_secret != current.client_secret {
+        return refuse("ClientSecret");
+    }
+    Ok(())
 }
 
 async fn regenerate_secret(

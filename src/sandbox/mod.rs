@@ -65,6 +65,75 @@ pub use faults::FaultPlan;
 pub use seed::{LOCAL_AUTHENTICATORS, LOCAL_DIALECT, OIDC_DIALECT, SANDBOX_CLIENT_NAME};
 pub use users::{SEEDED_PASSWORD, SEEDED_USER};
 
+/// Which server the sandbox answers as, where versions differ (each difference is a row of
+/// `openapi/server-code.toml`, and of the table above where the tools act on it). Ordered by
+/// age: Asgardeo runs the newest code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ServerVersion {
+    /// WSO2 Identity Server 7.0.
+    Is7_0,
+    /// WSO2 Identity Server 7.1.
+    Is7_1,
+    /// WSO2 Identity Server 7.2 and later.
+    Is7_2,
+    /// Asgardeo: the newest code, and customers in the `DEFAULT` user store.
+    #[default]
+    Asgardeo,
+}
+
+impl ServerVersion {
+    pub const ALL: [ServerVersion; 4] = [
+        ServerVersion::Is7_0,
+        ServerVersion::Is7_1,
+        ServerVersion::Is7_2,
+        ServerVersion::Asgardeo,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerVersion::Is7_0 => "7.0",
+            ServerVersion::Is7_1 => "7.1",
+            ServerVersion::Is7_2 => "7.2",
+            ServerVersion::Asgardeo => "asgardeo",
+        }
+    }
+
+    /// Whether this server runs the code of `version` or newer.
+    pub fn at_least(self, version: ServerVersion) -> bool {
+        self >= version
+    }
+
+    /// The product a client should be configured for against this server.
+    pub fn product(self) -> crate::wso2::Product {
+        match self {
+            ServerVersion::Asgardeo => crate::wso2::Product::Asgardeo,
+            _ => crate::wso2::Product::Wso2Is,
+        }
+    }
+}
+
+impl std::fmt::Display for ServerVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ServerVersion {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        ServerVersion::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "unknown server version `{text}`: one of {}",
+                    ServerVersion::ALL.map(ServerVersion::as_str).join(", ")
+                )
+            })
+    }
+}
+
 /// How to build the sandbox's organization.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -84,6 +153,12 @@ pub struct SandboxConfig {
     /// Whether the organization subscribes to the AI login-flow feature; without it, login
     /// flow generation is refused with 403, as for an organization without the subscription.
     pub ai_login_flow: bool,
+    /// Which server's code the sandbox follows where versions differ.
+    pub server_version: ServerVersion,
+    /// `SCIM2.ReturnUpdatedGroupInPatchResponse` (deployment.toml `[scim2]
+    /// return_updated_group_in_group_patch_response`, default true): a group PATCH answers 200
+    /// with the group; false, 204 without a body.
+    pub group_patch_returns_group: bool,
     pub faults: FaultPlan,
 }
 
@@ -98,6 +173,8 @@ impl Default for SandboxConfig {
             login_flow_result_delay: Duration::ZERO,
             legacy_token_binding: false,
             ai_login_flow: true,
+            server_version: ServerVersion::default(),
+            group_patch_returns_group: true,
             faults: FaultPlan::default(),
         }
     }
@@ -127,6 +204,8 @@ pub(crate) struct Shared {
     stats: observe::Stats,
     /// Answer the token binding where older servers put it (see the table above).
     legacy_token_binding: bool,
+    version: ServerVersion,
+    group_patch_returns_group: bool,
 }
 
 impl Shared {
@@ -172,6 +251,10 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}/t/{}", config.org);
         let mut store = store::Store::empty(&config.org, config.seed);
+        store.user_stores = match config.server_version {
+            ServerVersion::Asgardeo => vec!["DEFAULT".into()],
+            _ => Vec::new(),
+        };
         store.token_lifetime = config.token_lifetime;
         store.login_flow_duration = config.login_flow_duration;
         store.login_flow_result_delay = config.login_flow_result_delay;
@@ -188,6 +271,8 @@ impl Sandbox {
             base_url: base_url.clone(),
             stats: observe::Stats::default(),
             legacy_token_binding: config.legacy_token_binding,
+            version: config.server_version,
+            group_patch_returns_group: config.group_patch_returns_group,
         });
         let app = router(shared);
         let serve = async move {

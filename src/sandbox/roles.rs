@@ -1,7 +1,10 @@
-//! SCIM2 roles v2: list (filter on `displayName`, `startIndex`/`count`), get, create (for the
-//! organization or an application, with existing API-resource scopes as permissions), patch
-//! (name and permissions; users and groups added, or removed by `users[value eq "id"]`),
-//! delete. Roles are kept as the JSON the API serves.
+//! SCIM2 roles v2: list (filter on `displayName`, `startIndex`/`count`; members included unless
+//! `attributes`/`excludedAttributes` say otherwise), get, create (for the organization, with any
+//! API-resource scope; for an application, only when the application takes application roles
+//! and is authorized for each scope, as `DefaultRoleManagementListener.preAddRole` checks),
+//! patch (name and permissions; users and groups added, or removed by `users[value eq "id"]`;
+//! the answer leaves users out), delete (not a system role). Roles are kept as the JSON the API
+//! serves.
 
 use std::collections::HashMap;
 
@@ -17,6 +20,7 @@ use super::error::{ApiError, ApiResult};
 use super::filter::ScimQuery;
 use super::store::Store;
 use super::{AppState, created, parse_body};
+use crate::api::applications::types as app_types;
 use crate::api::roles::types;
 use crate::wso2::scim;
 
@@ -26,8 +30,17 @@ pub fn routes() -> Router<AppState> {
         .route("/v2/Roles/{id}", get(read).patch(patch).delete(remove))
 }
 
-fn not_found(id: &str) -> ApiError {
-    ApiError::not_found("noTarget", format!("no role with id {id}")).scim()
+fn not_found(_id: &str) -> ApiError {
+    ApiError::scim_detail(
+        StatusCode::NOT_FOUND,
+        "Specified resource (e.g., User) or endpoint does not exist.",
+    )
+}
+
+/// What `SCIMRoleManagerV2` maps a role-management client error to: 400 `invalidValue`, the
+/// listener's words in `detail`.
+fn invalid(detail: impl Into<String>) -> ApiError {
+    scim_bad("invalidValue", detail)
 }
 
 fn scim_bad(scim_type: &'static str, detail: impl Into<String>) -> ApiError {
@@ -38,14 +51,22 @@ async fn list(
     State(shared): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
+    // Users, groups and permissions are `returned: default`: in every item unless the client
+    // names attributes (charon `ResourceManagerUtil`, `SCIMSchemaDefinitions`).
+    let slim = query.contains_key("attributes") || query.contains_key("excludedAttributes");
     let query = ScimQuery::parse(&query)?;
     let store = shared.store();
-    // A list shows what a role is, not who has it (as real servers answer by default).
     let matching: Vec<Value> = store
         .roles
         .iter()
         .filter(|r| query.matches(|a| (a == "displayName").then(|| r["displayName"].as_str()).flatten()))
-        .map(|r| json!({ "id": r["id"], "displayName": r["displayName"], "audience": r["audience"], "meta": r["meta"] }))
+        .map(|r| {
+            if slim {
+                json!({ "id": r["id"], "displayName": r["displayName"], "audience": r["audience"], "meta": r["meta"] })
+            } else {
+                r.clone()
+            }
+        })
         .collect();
     Ok(Json(query.answer(matching)))
 }
@@ -86,12 +107,22 @@ fn member(store: &Store, tenant: &str, kind: &str, id: &str) -> ApiResult<Value>
     )
 }
 
-fn check_permissions(store: &Store, permissions: &[String]) -> ApiResult<()> {
+/// An organization role takes any scope of an API resource of the organization
+/// (`RoleManagementServiceImpl.validatePermissionsForOrganization`); an application role only
+/// scopes its application is authorized for (`DefaultRoleManagementListener`).
+fn check_permissions(store: &Store, audience: &Value, permissions: &[String]) -> ApiResult<()> {
+    if audience["type"] == "application" {
+        let app_id = audience["value"].as_str().unwrap_or_default();
+        let authorized = store.authorized_scopes(app_id);
+        return match permissions.iter().find(|p| !authorized.contains(p)) {
+            Some(p) => Err(invalid(format!(
+                "Permission : {p} is not authorized for application with ID: {app_id}"
+            ))),
+            None => Ok(()),
+        };
+    }
     match permissions.iter().find(|p| !store.scope_exists(p)) {
-        Some(unknown) => Err(scim_bad(
-            "invalidValue",
-            format!("Permission {unknown} is not a scope of any API resource"),
-        )),
+        Some(unknown) => Err(invalid(format!("Permission: {unknown} not found"))),
         None => Ok(()),
     }
 }
@@ -106,34 +137,48 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
     let (audience_type, audience_id, audience_name) = match &request.audience {
         Some(a) if a.type_ == Some(types::RoleCreationObjectV2AudienceType::Application) => {
             let app_id = a.value.clone().unwrap_or_default();
+            let org = store.org.clone();
             let app = store.app(&app_id).ok_or_else(|| {
-                scim_bad("invalidValue", format!("no application with id {app_id}"))
+                invalid(format!(
+                    "Invalid audience. No application found with application id: {app_id} and tenant domain : {org}"
+                ))
             })?;
+            let takes_app_roles = app.model.associated_roles.as_ref().is_some_and(|r| {
+                r.allowed_audience == app_types::AssociatedRolesConfigAllowedAudience::Application
+            });
+            if !takes_app_roles {
+                return Err(invalid(format!(
+                    "Application: {app_id} does not have Application role audience type"
+                )));
+            }
             ("application", app_id, app.model.name.clone())
         }
         _ => ("organization", store.org.clone(), store.org.clone()),
     };
+    let audience = json!({ "type": audience_type, "value": audience_id, "display": audience_name });
     if store.roles.iter().any(|r| {
         r["displayName"] == name.as_str() && r["audience"]["value"] == audience_id.as_str()
     }) {
-        return Err(ApiError::conflict(
-            "uniqueness",
-            format!("Role name: {name} is already there in the system for the audience"),
-        )
-        .scim());
+        // A `ConflictException(detail)`: no `scimType` (RoleDAOImpl.addRole).
+        return Err(ApiError::scim_detail(
+            StatusCode::CONFLICT,
+            format!(
+                "Role already exist for the role name: {name} audience: {audience_type} audienceId: {audience_id}"
+            ),
+        ));
     }
     let permissions: Vec<String> = request
         .permissions
         .iter()
         .filter_map(|p| p.value.clone())
         .collect();
-    check_permissions(&store, &permissions)?;
+    check_permissions(&store, &audience, &permissions)?;
     let id = store.new_id();
     let location = format!("{}/scim2/v2/Roles/{id}", shared.tenant_url());
     let role = json!({
         "id": id,
         "displayName": name,
-        "audience": { "type": audience_type, "value": audience_id, "display": audience_name },
+        "audience": audience,
         "permissions": permissions.iter().map(|p| json!({ "value": p, "display": p })).collect::<Vec<_>>(),
         "users": [],
         "groups": [],
@@ -141,7 +186,26 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
         "meta": { "location": location, "resourceType": "Role" },
     });
     store.roles.push(role.clone());
-    Ok(created(location, role))
+    // An application role is associated with its application in the same transaction
+    // (`RoleDAOImpl.addRoleInfo`), and shows in its `associatedRoles.roles`.
+    if audience_type == "application"
+        && let Some(app) = store.app_mut(&audience_id)
+        && let Some(roles) = app.model.associated_roles.as_mut()
+    {
+        roles.roles.push(app_types::Role {
+            id: id.clone(),
+            name: Some(name.clone()),
+        });
+    }
+    // The answer carries the role's name, audience and meta only (`buildSCIMRoleResponse`).
+    let answer = json!({
+        "id": id,
+        "displayName": role["displayName"],
+        "audience": role["audience"],
+        "schemas": role["schemas"],
+        "meta": role["meta"],
+    });
+    Ok(created(location, answer))
 }
 
 async fn patch(
@@ -182,7 +246,7 @@ async fn patch(
                 ),
                 Some("permissions"),
             ) => {
-                check_permissions(&store, &values)?;
+                check_permissions(&store, &role["audience"], &values)?;
                 let mut permissions: Vec<Value> =
                     if op.op == Some(types::RolePatchOperationobjV2Op::Add) {
                         role["permissions"].as_array().cloned().unwrap_or_default()
@@ -228,15 +292,37 @@ async fn patch(
     if let Some(stored) = store.roles.iter_mut().find(|r| r["id"] == id.as_str()) {
         *stored = role.clone();
     }
+    // The answer is the role read without its users (`SCIMRoleManagerV2.patchRole`).
+    if let Some(map) = role.as_object_mut() {
+        map.remove("users");
+    }
     Ok(Json(role))
 }
 
 async fn remove(State(shared): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let mut store = shared.store();
-    let before = store.roles.len();
+    let role = store
+        .roles
+        .iter()
+        .find(|r| r["id"] == id.as_str())
+        .cloned()
+        .ok_or_else(|| not_found(&id))?;
+    if role["meta"]["systemRole"] == true {
+        // RMA-60009, thrown as a one-argument `BadRequestException` (SCIMRoleManagerV2:379-398).
+        return Err(ApiError::scim_message(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Invalid operation. Role: {} Cannot be deleted since it's a read only system role.",
+                role["displayName"].as_str().unwrap_or_default()
+            ),
+        ));
+    }
     store.roles.retain(|r| r["id"] != id.as_str());
-    if store.roles.len() == before {
-        return Err(not_found(&id));
+    // An application role leaves its application's associated roles.
+    for app in &mut store.apps {
+        if let Some(roles) = app.model.associated_roles.as_mut() {
+            roles.roles.retain(|r| r.id != id);
+        }
     }
     Ok(StatusCode::NO_CONTENT)
 }

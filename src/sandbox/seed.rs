@@ -9,7 +9,6 @@ use super::store::{ApiResource, App, AuthorizedApi, Dialect, Scope, Store, Token
 use crate::api::all_operations;
 use crate::api::{applications, authenticators, claims, oidc_scopes};
 
-use crate::wso2::APPLICATION_SCRIPT_SCOPE;
 pub use crate::wso2::{LOCAL_DIALECT, OIDC_DIALECT};
 pub const SANDBOX_CLIENT_NAME: &str = "MCP Sandbox Client";
 
@@ -108,7 +107,7 @@ pub fn organization(store: &mut Store, extra_apps: usize) -> TokenClient {
     }
     let all_scopes: BTreeSet<String> = all_operations()
         .flat_map(|(_, _, _, scopes)| scopes.iter().map(|s| (*s).to_owned()))
-        .chain([APPLICATION_SCRIPT_SCOPE.to_owned()])
+        .chain(crate::api::UNDOCUMENTED_SCOPES.map(str::to_owned))
         .collect();
     let client = store.add_client(all_scopes);
     let mut m2m = application(store, SANDBOX_CLIENT_NAME, None, false);
@@ -286,8 +285,8 @@ fn system_api_resources(store: &mut Store) -> Vec<ApiResource> {
             .flat_map(|(.., s)| s.iter().copied())
             .collect();
         if api == "applications" {
-            // Granted by the Application Management API though no operation documents it.
-            names.insert(APPLICATION_SCRIPT_SCOPE);
+            // Granted by the Application Management API though no operation documents them.
+            names.extend(crate::api::UNDOCUMENTED_SCOPES);
         }
         let scopes = names
             .into_iter()

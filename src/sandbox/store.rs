@@ -91,6 +91,8 @@ pub struct User {
     /// Kept only to show that it was set; never served.
     pub has_password: bool,
     pub pending_invite: bool,
+    /// Groups the user store holds without a SCIM id, served by name only.
+    pub legacy_groups: Vec<String>,
     /// SHA-256 of the user's id and password, what the sandbox's login form checks; never
     /// served.
     pub password_digest: Option<[u8; 32]>,
@@ -171,6 +173,8 @@ pub struct Store {
     pub login_flow_duration: Duration,
     pub login_flow_result_delay: Duration,
     pub ai_login_flow: bool,
+    /// Secondary user stores (upper case); the primary store is always there.
+    pub user_stores: Vec<String>,
     /// The OpenID Provider's state: sign-ins waiting for the login form, codes, refresh
     /// tokens and browser sessions.
     pub signin: super::provider::SignInState,
@@ -198,6 +202,7 @@ impl Store {
             login_flow_duration: Duration::from_millis(1500),
             login_flow_result_delay: Duration::ZERO,
             ai_login_flow: true,
+            user_stores: Vec::new(),
             signin: Default::default(),
         }
     }
@@ -240,6 +245,18 @@ impl Store {
     }
 
     /// Whether some API resource has a scope of this name.
+    /// Every scope the application is authorized for, over all its authorized APIs.
+    pub fn authorized_scopes(&self, app_id: &str) -> Vec<String> {
+        self.app(app_id)
+            .map(|app| {
+                app.authorized
+                    .iter()
+                    .flat_map(|a| a.scopes.iter().cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn scope_exists(&self, name: &str) -> bool {
         self.api_resources
             .iter()

@@ -36,12 +36,8 @@ fn scim_error(status: StatusCode, scim_type: &'static str, detail: impl Into<Str
     err
 }
 
-fn not_found(id: &str) -> ApiError {
-    scim_error(
-        StatusCode::NOT_FOUND,
-        "noTarget",
-        format!("Specified resource (e.g., User) or endpoint does not exist: {id}"),
-    )
+fn not_found(_id: &str) -> ApiError {
+    ApiError::scim_detail(StatusCode::NOT_FOUND, "User not found in the user store.")
 }
 
 /// The seeded user's password: the sandbox is a local development organization, and its login
@@ -63,6 +59,8 @@ pub fn seeded_admin(store: &mut Store) -> User {
         resource,
         has_password: true,
         pending_invite: false,
+        // A group made in the old console has no SCIM id: real servers answer it by name.
+        legacy_groups: vec!["Internal/console-admins".to_owned()],
         password_digest: Some(User::digest(&id, SEEDED_PASSWORD)),
     }
 }
@@ -101,6 +99,24 @@ fn resource(
 /// `DEFAULT/kim` and `kim` are the same user in the default user store.
 fn plain_name(name: &str) -> &str {
     name.split_once('/').map_or(name, |(_, n)| n)
+}
+
+/// A `DOMAIN/` prefix must name a secondary user store the server has; none (or the primary's
+/// own name) is the primary store (`SCIMUserManager.createUser`, `isSCIMEnabled`: a one-argument
+/// `BadRequestException`, so the words land in `scimType`).
+fn check_user_store(store: &Store, user_name: &str) -> ApiResult<()> {
+    let Some((domain, _)) = user_name.split_once('/') else {
+        return Ok(());
+    };
+    let domain = domain.to_ascii_uppercase();
+    if domain == "PRIMARY" || store.user_stores.contains(&domain) {
+        Ok(())
+    } else {
+        Err(ApiError::scim_message(
+            StatusCode::BAD_REQUEST,
+            "Invalid user store name.",
+        ))
+    }
 }
 
 async fn list(
@@ -185,6 +201,13 @@ fn with_memberships(store: &Store, user: &User, tenant: &str) -> types::UserResp
         .filter(|g| g.members.iter().any(|(m, _)| *m == id))
         .map(|g| serde_json::json!({ "value": g.id, "display": g.name, "$ref": format!("{tenant}/scim2/Groups/{}", g.id) }))
         .collect();
+    // Groups the user store knows without a SCIM id (roles made in the old console, LDAP
+    // groups without a SCIM row) come by name alone (`User.setGroup` sets only what is there).
+    resource.groups.extend(
+        user.legacy_groups
+            .iter()
+            .map(|name| serde_json::json!({ "display": name })),
+    );
     resource.roles = store
         .roles
         .iter()
@@ -269,6 +292,7 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
         (None, true) => {}
     }
     let mut store = shared.store();
+    check_user_store(&store, &user_name)?;
     if store.users.iter().any(|u| {
         u.resource
             .user_name
@@ -276,9 +300,9 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
             .map(plain_name)
             .is_some_and(|n| n.eq_ignore_ascii_case(plain_name(&user_name)))
     }) {
-        return Err(scim_error(
+        // A `ConflictException(detail)`: no `scimType` (SCIMUserManager.createUser).
+        return Err(ApiError::scim_detail(
             StatusCode::CONFLICT,
-            "uniqueness",
             format!(
                 "User with the name: {} already exists in the system.",
                 plain_name(&user_name)
@@ -304,6 +328,7 @@ async fn create(State(shared): State<AppState>, body: Bytes) -> ApiResult<Respon
         resource: created.clone(),
         has_password: request.password.is_some(),
         pending_invite: invite,
+        legacy_groups: Vec::new(),
         password_digest: request
             .password
             .as_deref()

@@ -10,21 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::tools::{self, catalog_entry, required_scopes};
 
-/// Which product the server talks to; only words in descriptions and messages differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Product {
-    Asgardeo,
-    Wso2Is,
-}
-
-impl Product {
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Product::Asgardeo => "Asgardeo",
-            Product::Wso2Is => "WSO2 Identity Server",
-        }
-    }
-}
+pub use crate::wso2::Product;
 
 /// JSON Schema's own formats; schemars adds Rust-flavoured ones (`uint32`) that strict
 /// validators warn about.

@@ -256,7 +256,7 @@ pub fn present(tool: &mut rmcp::model::Tool, access: Access) {
     if let Value::Object(props) = properties {
         props.insert(
             DRY_RUN.into(),
-            json!({ "type": "boolean", "description": "Change nothing; answer the requests and the before/after." }),
+            json!({ "type": "boolean", "description": "Dry run: show the requests and before/after only." }),
         );
         if access == Access::Destructive {
             props.insert(

@@ -3,8 +3,10 @@
 //! so the client waits for its own timeout; this one answers such a line with a JSON-RPC parse
 //! error (id null), a line over the size limit with an invalid-request error, and a
 //! `tools/call` whose `arguments` is not an object with invalid-params (-32602) instead of
-//! method-not-found. Everything else is rmcp's: valid lines are parsed by its message types and
-//! every reply is written through its writer.
+//! method-not-found. Valid lines are parsed by rmcp's message types. Replies are written one
+//! JSON line each, as rmcp's writer does, except that an error whose request id could not be
+//! read carries `"id": null`, as JSON-RPC 2.0 §5 requires (rmcp leaves the member out, which
+//! the 2026-07-28 revision allows but older clients do not read as an answer).
 //!
 //! The upstream fix would be for `AsyncRwTransport::receive` to queue `-32700` for Syntax/Eof
 //! errors (as it already queues `-32600` for Data errors) and to check `params.arguments`.
@@ -12,9 +14,9 @@
 use rmcp::model::{ErrorData, NumberOrString};
 use rmcp::service::{RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
-use rmcp::transport::async_rw::AsyncRwTransport;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+use std::sync::Arc;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 
 /// The largest request line accepted (arguments included).
 pub const MAX_LINE: usize = 1 << 20;
@@ -23,7 +25,7 @@ pub struct GuardedStdio<R, W: AsyncWrite + Send + Unpin + 'static> {
     reader: BufReader<R>,
     line: Vec<u8>,
     discarding: bool,
-    writer: AsyncRwTransport<RoleServer, tokio::io::Empty, W>,
+    writer: Arc<tokio::sync::Mutex<Option<W>>>,
 }
 
 impl<R, W> GuardedStdio<R, W>
@@ -36,7 +38,7 @@ where
             reader: BufReader::new(read),
             line: Vec::new(),
             discarding: false,
-            writer: AsyncRwTransport::new(tokio::io::empty(), write),
+            writer: Arc::new(tokio::sync::Mutex::new(Some(write))),
         }
     }
 
@@ -46,11 +48,43 @@ where
     }
 
     async fn reply(&mut self, error: ErrorData, id: Option<NumberOrString>) -> bool {
-        self.writer
-            .send(TxJsonRpcMessage::<RoleServer>::error(error, id))
-            .await
-            .is_ok()
+        write_line(
+            &self.writer,
+            TxJsonRpcMessage::<RoleServer>::error(error, id),
+        )
+        .await
+        .is_ok()
     }
+}
+
+/// One message as one line: `"id": null` on an error whose request id could not be read.
+fn encode(item: &TxJsonRpcMessage<RoleServer>) -> std::io::Result<Vec<u8>> {
+    let mut value = serde_json::to_value(item)?;
+    if let Some(map) = value.as_object_mut()
+        && map.contains_key("error")
+        && !map.contains_key("id")
+    {
+        map.insert("id".into(), Value::Null);
+    }
+    let mut line = serde_json::to_vec(&value)?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+async fn write_line<W: AsyncWrite + Send + Unpin>(
+    writer: &tokio::sync::Mutex<Option<W>>,
+    item: TxJsonRpcMessage<RoleServer>,
+) -> std::io::Result<()> {
+    let line = encode(&item)?;
+    let mut guard = writer.lock().await;
+    let Some(out) = guard.as_mut() else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotConnected,
+            "Transport is closed",
+        ));
+    };
+    out.write_all(&line).await?;
+    out.flush().await
 }
 
 /// A line's verdict: a message for rmcp, an error to answer, or nothing at all.
@@ -121,7 +155,8 @@ where
         &mut self,
         item: TxJsonRpcMessage<RoleServer>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        self.writer.send(item)
+        let writer = self.writer.clone();
+        async move { write_line(&writer, item).await }
     }
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
@@ -187,7 +222,10 @@ where
     }
 
     async fn close(&mut self) -> Result<(), Self::Error> {
-        self.writer.close().await
+        if let Some(mut out) = self.writer.lock().await.take() {
+            out.shutdown().await?;
+        }
+        Ok(())
     }
 }
 
@@ -225,5 +263,26 @@ mod tests {
             Verdict::Message(_)
         ));
         assert!(matches!(judge(b"   "), Verdict::Skip));
+    }
+
+    #[test]
+    fn an_error_without_a_readable_id_carries_id_null() {
+        let line = encode(&TxJsonRpcMessage::<RoleServer>::error(
+            ErrorData::parse_error("Parse error", None),
+            None,
+        ))
+        .unwrap();
+        let value: Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(value["id"], Value::Null);
+        assert!(value.as_object().unwrap().contains_key("id"));
+        assert_eq!(value["error"]["code"], -32700);
+        assert!(line.ends_with(b"\n"));
+        let line = encode(&TxJsonRpcMessage::<RoleServer>::error(
+            ErrorData::invalid_request("bad", None),
+            Some(NumberOrString::Number(7)),
+        ))
+        .unwrap();
+        let value: Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(value["id"], 7);
     }
 }

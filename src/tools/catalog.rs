@@ -28,6 +28,9 @@ pub struct ToolEntry {
     /// Scopes the token is asked for so the tool can do everything it offers, though the tool
     /// works without them (`set_login_flow` writes a script only for conditional flows).
     pub optional_scopes: &'static [&'static str],
+    /// Operations the tool calls on some paths only; their scopes are asked for, not required
+    /// (`create_m2m_app` regenerates the first secret where the server hides it).
+    pub optional_operations: &'static [&'static str],
 }
 
 const fn tool(
@@ -42,6 +45,7 @@ const fn tool(
         access,
         operations,
         optional_scopes: &[],
+        optional_operations: &[],
     }
 }
 
@@ -50,7 +54,21 @@ impl ToolEntry {
         self.optional_scopes = scopes;
         self
     }
+
+    const fn also_calling(mut self, operations: &'static [&'static str]) -> Self {
+        self.optional_operations = operations;
+        self
+    }
 }
+
+/// What a confidential client's create calls when the server hides its first secret.
+const FIRST_SECRET: &[&str] = &["regenerateOauthClientSecret"];
+const SECRET_VIEW: &[&str] = &[crate::api::CLIENT_SECRET_VIEW_SCOPE];
+/// What changing an application's API authorizations also needs from IS 7.2, by the API's type.
+const API_AUTHORIZATION: &[&str] = &[
+    crate::api::BUSINESS_API_AUTHORIZATION_SCOPE,
+    crate::api::INTERNAL_API_AUTHORIZATION_SCOPE,
+];
 
 /// What reading one application whole calls: a lookup, then the application, its OIDC settings
 /// and its authorized APIs.
@@ -106,7 +124,9 @@ pub const CATALOG: &[ToolEntry] = &[
             "getInboundOauthConfiguration",
             "getAllApplications",
         ],
-    ),
+    )
+    .also_calling(FIRST_SECRET)
+    .also_asking(SECRET_VIEW),
     tool(
         "create_mobile_app",
         "applications",
@@ -126,7 +146,9 @@ pub const CATALOG: &[ToolEntry] = &[
             "getInboundOauthConfiguration",
             "getAllApplications",
         ],
-    ),
+    )
+    .also_calling(FIRST_SECRET)
+    .also_asking(SECRET_VIEW),
     tool(
         "get_application_by_name",
         "applications",
@@ -177,7 +199,8 @@ pub const CATALOG: &[ToolEntry] = &[
         "applications",
         Write,
         &["addAuthorizedApi"],
-    ),
+    )
+    .also_asking(API_AUTHORIZATION),
     tool(
         "list_authorized_api",
         "applications",
@@ -247,13 +270,15 @@ pub const CATALOG: &[ToolEntry] = &[
         "applications",
         Destructive,
         &["getAuthorizedApis", "deleteAuthorizedApi"],
-    ),
+    )
+    .also_asking(API_AUTHORIZATION),
     tool(
         "update_authorized_scopes",
         "applications",
         Destructive,
         &["getAuthorizedApis", "patchAuthorizedApi"],
-    ),
+    )
+    .also_asking(API_AUTHORIZATION),
     tool(
         "update_api_resource",
         "api_resources",
@@ -309,7 +334,7 @@ pub const CATALOG: &[ToolEntry] = &[
         "add_group_members",
         "groups",
         Write,
-        &["getGroupById", "patchGroup"],
+        &["getGroupById", "getUserById", "patchGroup"],
     ),
     tool(
         "remove_group_members",
@@ -329,7 +354,8 @@ pub const CATALOG: &[ToolEntry] = &[
         "roles",
         Write,
         &["createRoleV2", "getRoleByIdV2"],
-    ),
+    )
+    .also_calling(&["getApplication", "getAuthorizedApis", "patchApplication"]),
     tool(
         "assign_role",
         "roles",
@@ -393,7 +419,12 @@ pub fn required_scopes(tool: &str) -> Vec<&'static str> {
 /// the token is requested with.
 pub fn scopes_for<'a>(tools: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
     let entries: Vec<&ToolEntry> = tools.into_iter().filter_map(catalog_entry).collect();
-    let mut scopes = scopes_of(entries.iter().flat_map(|e| e.operations.iter().copied()));
+    let mut scopes = scopes_of(entries.iter().flat_map(|e| {
+        e.operations
+            .iter()
+            .chain(e.optional_operations.iter())
+            .copied()
+    }));
     scopes.extend(
         entries
             .iter()

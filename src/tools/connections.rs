@@ -197,15 +197,10 @@ impl ToolContext {
         let client = self.upstream.identity_providers();
         let (idp, apps) = tokio::join!(
             client.get_idp().identity_provider_id(id).send(),
-            client
-                .get_idp_connected_apps()
-                .identity_provider_id(id)
-                .send(),
+            self.connected_apps(id),
         );
         let idp = idp.or_explain(format!("reading connection {id}")).await?;
-        let apps = apps
-            .or_explain(format!("reading the applications that use connection {id}"))
-            .await?;
+        let apps = apps?;
         let connection = connection_of(
             idp.id.or_else(|| Some(id.to_owned())),
             idp.name,
@@ -217,12 +212,42 @@ impl ToolContext {
         Ok(ConnectionDetails {
             connection,
             callback_url: self.callback_url(),
-            used_by_applications: apps
-                .connected_apps
-                .into_iter()
-                .filter_map(|a| a.app_id)
-                .collect(),
+            used_by_applications: apps,
         })
+    }
+
+    /// Every application that uses the connection. The list is paged (15 by default, at most
+    /// 100 a page: `IdentityProviderManager.validateLimit`), so pages of 100 are read until
+    /// `totalResults` is reached or a page comes back short.
+    async fn connected_apps(&self, id: &str) -> Result<Vec<String>, ToolError> {
+        const PAGE: i32 = 100;
+        const MOST: usize = 10_000;
+        let mut apps = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self
+                .upstream
+                .identity_providers()
+                .get_idp_connected_apps()
+                .identity_provider_id(id)
+                .limit(PAGE)
+                .offset(offset)
+                .send()
+                .await
+                .or_explain(format!("reading the applications that use connection {id}"))
+                .await?;
+            let got = page.connected_apps.len();
+            apps.extend(page.connected_apps.into_iter().filter_map(|a| a.app_id));
+            let total = page.total_results.and_then(|t| usize::try_from(t).ok());
+            let more = match total {
+                Some(total) => apps.len() < total,
+                None => got == PAGE as usize,
+            };
+            if !more || got == 0 || apps.len() >= MOST {
+                return Ok(apps);
+            }
+            offset += PAGE;
+        }
     }
 
     /// Creates the identity provider and answers what the person needs next.

@@ -8,7 +8,9 @@ use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
 use super::directory::{Member, Page, id_from_location, ids};
-use super::{OrExplain, ToolContext, ToolError, Written, input, intend};
+use super::{
+    Answered, OrExplain, OrExplainOptional, ToolContext, ToolError, Written, input, intend,
+};
 use crate::api::groups::types;
 use crate::wso2::scim;
 
@@ -101,6 +103,26 @@ fn group_details(group: types::GroupResponseObject, fallback_id: &str) -> GroupD
 }
 
 impl ToolContext {
+    /// The usernames of `users`, in order (read concurrently; the seam bounds how many
+    /// requests are in flight).
+    async fn user_names(&self, users: &[String]) -> Result<Vec<String>, ToolError> {
+        futures::future::try_join_all(users.iter().map(|id| self.user_name(id))).await
+    }
+
+    async fn user_name(&self, id: &str) -> Result<String, ToolError> {
+        let user = self
+            .upstream
+            .users()
+            .get_user_by_id()
+            .id(id)
+            .send()
+            .await
+            .or_explain(format!("reading user {id}"))
+            .await?;
+        user.user_name
+            .ok_or_else(|| ToolError::missing("userName", "getUserById"))
+    }
+
     async fn read_group(&self, id: &str) -> Result<GroupDetails, ToolError> {
         let group = self
             .upstream
@@ -164,15 +186,19 @@ impl ToolContext {
             &expected,
         )?;
         let operations = if add {
+            // The server takes an added member only with its username as `display`, and
+            // checks it (charon `GroupResourceManager` 940-946): one read per user.
+            let names = self.user_names(&users).await?;
             vec![types::GroupItemObj {
                 op: Some(types::GroupItemObjOp::Add),
                 path: None,
                 value: Some(types::GroupItemObjValue {
                     members: users
                         .iter()
-                        .map(|u| types::GroupItemObjValueMembersItem {
+                        .zip(names)
+                        .map(|(u, name)| types::GroupItemObjValueMembersItem {
                             value: Some(u.clone()),
-                            display: None,
+                            display: Some(name),
                         })
                         .collect(),
                 }),
@@ -187,7 +213,8 @@ impl ToolContext {
                 })
                 .collect()
         };
-        self.upstream
+        let answered = self
+            .upstream
             .groups()
             .patch_group()
             .id(&group_id)
@@ -197,12 +224,19 @@ impl ToolContext {
             })
             .send()
             .await
-            .or_explain_write(format!(
+            .or_explain_optional::<types::GroupResponseObject>(format!(
                 "{} members of group {group_id}",
                 if add { "adding" } else { "removing" }
             ))
             .await?;
-        let current = self.read_group(&group_id).await?;
+        // 200 with the group by default; 204 without it where the server is configured so
+        // (`SCIM2.ReturnUpdatedGroupInPatchResponse`): then it is read back.
+        let current = match answered {
+            Answered::Written(Written::Read(group)) if group.id.is_some() => {
+                group_details(group, &group_id)
+            }
+            _ => self.read_group(&group_id).await?,
+        };
         Ok(MembershipChange {
             group_id,
             previous,

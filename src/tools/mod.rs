@@ -25,7 +25,7 @@ pub use catalog::{
     Access, CATALOG, TOOLSETS, ToolEntry, catalog_entry, remote_scope, remote_scopes,
     required_scopes, scopes_for,
 };
-pub use outcome::{OrExplain, ToolError, Written, intend};
+pub use outcome::{Answered, OrExplain, OrExplainOptional, ToolError, Written, intend};
 
 use crate::api::Upstream;
 use locks::ResourceLocks;
@@ -36,6 +36,8 @@ pub struct ToolSettings {
     /// How long `update_login_flow` waits for the AI generation.
     pub login_flow_timeout: Duration,
     pub login_flow_poll_interval: Duration,
+    /// Which product the organization runs on.
+    pub product: crate::wso2::Product,
 }
 
 impl Default for ToolSettings {
@@ -44,6 +46,7 @@ impl Default for ToolSettings {
             login_flow_timeout: Duration::from_secs(120),
             // Short against a sandbox, sensible against the real service.
             login_flow_poll_interval: Duration::from_millis(500),
+            product: crate::wso2::Product::default(),
         }
     }
 }

@@ -169,11 +169,81 @@ impl IntoCallToolResult for ToolError {
 #[derive(Debug)]
 pub enum Written<T> {
     Read(T),
-    /// The server answered 2xx; the body was unreadable (malformed, or the connection dropped).
+    /// The server answered 2xx; the body was unreadable (malformed, the connection dropped, or
+    /// a success status its code is not known to send).
     Unreadable {
         location: Option<String>,
         detail: String,
     },
+}
+
+/// What a write whose body the server sends on some statuses or configurations only
+/// (`optional` in `openapi/server-code.toml`) returned.
+#[derive(Debug)]
+pub enum Answered<T> {
+    Written(Written<T>),
+    /// The server answered 2xx without a body: 202 when a workflow holds the change for an
+    /// approver, 204 when it is configured not to echo the resource.
+    Empty {
+        status: u16,
+        location: Option<String>,
+    },
+}
+
+impl<T> From<Written<T>> for Answered<T> {
+    fn from(written: Written<T>) -> Self {
+        Answered::Written(written)
+    }
+}
+
+/// The largest optional body read.
+const MAX_OPTIONAL_BODY: usize = 4 << 20;
+
+/// Reads a success whose body the server sends on some statuses or configurations only.
+async fn read_optional<T: serde::de::DeserializeOwned>(
+    response: ResponseValue<progenitor_client::ByteStream>,
+) -> Answered<T> {
+    use futures::StreamExt;
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_owned);
+    let mut stream = response.into_inner().into_inner();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) if bytes.len() + chunk.len() <= MAX_OPTIONAL_BODY => {
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(_) => {
+                return Written::Unreadable {
+                    location,
+                    detail: format!("the answer is larger than {MAX_OPTIONAL_BODY} bytes"),
+                }
+                .into();
+            }
+            Err(e) => {
+                return Written::Unreadable {
+                    location,
+                    detail: format!("the connection dropped while the answer was read: {e}"),
+                }
+                .into();
+            }
+        }
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Answered::Empty { status, location };
+    }
+    match serde_json::from_slice(&bytes) {
+        Ok(value) => Written::Read(value).into(),
+        Err(e) => Written::Unreadable {
+            location,
+            detail: e.to_string(),
+        }
+        .into(),
+    }
 }
 
 /// Turns a generated client's result into its value or an explained [`ToolError`].
@@ -203,23 +273,7 @@ impl<T, E: Serialize> OrExplain<T> for Result<ResponseValue<T>, Error<E>> {
     async fn or_explain_write(self, doing: impl Display + Send) -> Result<Written<T>, ToolError> {
         match self {
             Ok(value) => Ok(Written::Read(value.into_inner())),
-            Err(error) => {
-                let failure = ApiFailure::from_error(error).await;
-                let performed = matches!(failure.kind, FailureKind::Decode | FailureKind::Dropped)
-                    && CallScope::current()
-                        .and_then(|s| s.writes().pop())
-                        .is_some_and(|w| matches!(w.outcome, WriteOutcome::Ok { .. }));
-                if performed {
-                    let location = CallScope::current()
-                        .and_then(|s| s.writes().pop())
-                        .and_then(|w| w.location);
-                    return Ok(Written::Unreadable {
-                        location,
-                        detail: failure.detail,
-                    });
-                }
-                Err(ToolError::from_failure(&doing.to_string(), &failure))
-            }
+            Err(error) => performed_anyway(&doing.to_string(), error).await,
         }
     }
 
@@ -233,8 +287,71 @@ impl<T, E: Serialize> OrExplain<T> for Result<ResponseValue<T>, Error<E>> {
     async fn or_absent(self, doing: impl Display + Send) -> Result<Option<T>, ToolError> {
         match self {
             Ok(value) => Ok(Some(value.into_inner())),
-            Err(Error::ErrorResponse(r)) if r.status().as_u16() == 404 => Ok(None),
-            Err(error) => Err(explain(&doing.to_string(), error).await),
+            Err(error) => {
+                let failure = ApiFailure::from_error(error).await;
+                if failure.kind == FailureKind::Status(404) {
+                    return Ok(None);
+                }
+                Err(ToolError::from_failure(&doing.to_string(), &failure))
+            }
+        }
+    }
+}
+
+/// A write's error that is no failure: the server answered 2xx (a status its code is not known
+/// to send, or a body that could not be read), or the connection dropped after a 2xx arrived.
+/// Never reported as failed: a retry would only meet "already exists", or do it twice.
+async fn performed_anyway<T, E: Serialize>(
+    doing: &str,
+    error: Error<E>,
+) -> Result<Written<T>, ToolError> {
+    let failure = ApiFailure::from_error(error).await;
+    let last_write = CallScope::current().and_then(|s| s.writes().pop());
+    let answered_success = last_write
+        .as_ref()
+        .is_some_and(|w| matches!(w.outcome, WriteOutcome::Ok { .. }));
+    let performed = match failure.kind {
+        FailureKind::Status(status) => (200..300).contains(&status),
+        FailureKind::Decode | FailureKind::Dropped => answered_success,
+        _ => false,
+    };
+    if performed {
+        let detail = match failure.status() {
+            Some(status) => {
+                format!("the server answered {status}, a success this tool did not expect")
+            }
+            None => failure.detail,
+        };
+        return Ok(Written::Unreadable {
+            location: last_write.and_then(|w| w.location),
+            detail,
+        });
+    }
+    Err(ToolError::from_failure(doing, &failure))
+}
+
+/// For a write whose answer carries a body on some statuses or configurations only (the
+/// client hands over the bytes): the decoded body, or the success without one.
+#[allow(async_fn_in_trait)]
+pub trait OrExplainOptional {
+    async fn or_explain_optional<B: serde::de::DeserializeOwned>(
+        self,
+        doing: impl Display + Send,
+    ) -> Result<Answered<B>, ToolError>;
+}
+
+impl<E: Serialize> OrExplainOptional
+    for Result<ResponseValue<progenitor_client::ByteStream>, Error<E>>
+{
+    async fn or_explain_optional<B: serde::de::DeserializeOwned>(
+        self,
+        doing: impl Display + Send,
+    ) -> Result<Answered<B>, ToolError> {
+        match self {
+            Ok(value) => Ok(read_optional(value).await),
+            Err(error) => performed_anyway(&doing.to_string(), error)
+                .await
+                .map(Answered::Written),
         }
     }
 }

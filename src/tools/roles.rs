@@ -9,7 +9,10 @@ use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
 use super::directory::{Member, Page, id_from_location, ids};
-use super::{OrExplain, ToolContext, ToolError, Written, input, intend};
+use super::{
+    Answered, OrExplain, OrExplainOptional, ToolContext, ToolError, Written, input, intend,
+};
+use crate::api::applications::types as app_types;
 use crate::api::roles::types;
 use crate::wso2::scim;
 
@@ -59,6 +62,10 @@ pub struct CreateRoleRequest {
     /// The application the role belongs to, when `audience` is `application`.
     #[serde(default)]
     pub app_id: Option<String>,
+    /// Let an application that takes organization roles switch to its own (they then stop
+    /// applying to it).
+    #[serde(default)]
+    pub switch_application_audience: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -116,6 +123,8 @@ pub struct RoleDetails {
     pub permissions: Vec<String>,
     pub users: Vec<Member>,
     pub groups: Vec<Member>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -155,6 +164,7 @@ fn details(role: types::RoleGetResponseObjectV2, fallback_id: &str) -> RoleDetai
             .collect(),
         users: members(role.users, |u| (u.value, u.display)),
         groups: members(role.groups, |g| (g.value, g.display)),
+        note: None,
     }
 }
 
@@ -176,6 +186,104 @@ fn patch_op(
 }
 
 impl ToolContext {
+    /// An application role is refused unless the application takes application-audience
+    /// roles and every permission is a scope the application is authorized for
+    /// (`DefaultRoleManagementListener.preAddRole`), and the refusal does not say what to do:
+    /// so both are checked first (two reads), and the audience switched when asked.
+    async fn ready_for_application_role(
+        &self,
+        app_id: &str,
+        role: &str,
+        permissions: &[String],
+        switch: bool,
+    ) -> Result<(), ToolError> {
+        let app = self
+            .upstream
+            .applications()
+            .get_application()
+            .application_id(app_id)
+            .send()
+            .await
+            .or_explain(format!("reading application {app_id}"))
+            .await?;
+        let app_name = app.name.clone().unwrap_or_else(|| app_id.to_owned());
+        let authorized = self
+            .upstream
+            .applications()
+            .get_authorized_apis()
+            .application_id(app_id)
+            .send()
+            .await
+            .or_explain(format!(
+                "reading the APIs application {app_id} is authorized for"
+            ))
+            .await?;
+        let granted: Vec<String> = authorized
+            .iter()
+            .flat_map(|api| api.authorized_scopes.iter().filter_map(|s| s.name.clone()))
+            .collect();
+        let unauthorized: Vec<&String> = permissions
+            .iter()
+            .filter(|p| !granted.contains(p))
+            .collect();
+        if !unauthorized.is_empty() {
+            return Err(ToolError::new(format!(
+                "Application \"{app_name}\" is not authorized for the scope(s) {}, so a role of that application cannot grant them. Authorize it first (authorize_api with the API resource that defines them), or give the role only scopes it is authorized for ({}).",
+                unauthorized
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if granted.is_empty() {
+                    "none yet".to_owned()
+                } else {
+                    granted.join(", ")
+                }
+            )));
+        }
+        let audience = app
+            .associated_roles
+            .as_ref()
+            .and_then(|a| a.allowed_audience.as_deref())
+            .unwrap_or("ORGANIZATION");
+        if audience.eq_ignore_ascii_case("APPLICATION") {
+            return Ok(());
+        }
+        if !switch {
+            return Err(ToolError::new(format!(
+                "Application \"{app_name}\" takes organization roles (its role audience is {audience}), so the server refuses a role of its own. Either create `{role}` for the organization (audience `organization`: it works for this application as well), or call again with switch_application_audience: true to switch the application to its own roles; then organization roles no longer grant scopes through it."
+            )));
+        }
+        let before = serde_json::json!({ "application": app_id, "allowedAudience": audience });
+        let after = serde_json::json!({ "application": app_id, "allowedAudience": "APPLICATION" });
+        intend(
+            format!(
+                "Switch application \"{app_name}\" to application-audience roles, then create role \"{role}\" for it"
+            ),
+            &before,
+            &after,
+        )?;
+        let _guard = self.lock("application", app_id).await;
+        self.upstream
+            .applications()
+            .patch_application()
+            .application_id(app_id)
+            .body(app_types::ApplicationPatchModel {
+                associated_roles: Some(app_types::AssociatedRolesConfig {
+                    allowed_audience: app_types::AssociatedRolesConfigAllowedAudience::Application,
+                    roles: Vec::new(),
+                }),
+                ..Default::default()
+            })
+            .send()
+            .await
+            .or_explain_write(format!(
+                "switching application {app_id} to application-audience roles"
+            ))
+            .await?;
+        Ok(())
+    }
+
     async fn read_role(&self, id: &str) -> Result<RoleDetails, ToolError> {
         let role = self
             .upstream
@@ -375,10 +483,20 @@ impl ToolContext {
             .map(|p| input::name("permissions", p, 255).map(str::to_owned))
             .collect::<Result<Vec<_>, _>>()?;
         let audience = match (req.audience, req.app_id.as_deref()) {
-            (Audience::Application, Some(app)) => Some(types::RoleCreationObjectV2Audience {
-                type_: Some(types::RoleCreationObjectV2AudienceType::Application),
-                value: Some(input::path_segment("app_id", app)?.to_owned()),
-            }),
+            (Audience::Application, Some(app)) => {
+                let app = input::path_segment("app_id", app)?.to_owned();
+                self.ready_for_application_role(
+                    &app,
+                    &name,
+                    &permissions,
+                    req.switch_application_audience,
+                )
+                .await?;
+                Some(types::RoleCreationObjectV2Audience {
+                    type_: Some(types::RoleCreationObjectV2AudienceType::Application),
+                    value: Some(app),
+                })
+            }
             (Audience::Application, None) => {
                 return Err(ToolError::invalid(
                     "app_id",
@@ -414,13 +532,47 @@ impl ToolContext {
             .body(body)
             .send()
             .await
-            .or_explain_write(format!("creating role `{name}`"))
+            .or_explain_optional::<types::RolePostResponseObjectV2>(format!(
+                "creating role `{name}`"
+            ))
             .await?;
         let id = match written {
-            Written::Read(created) => created.id,
-            Written::Unreadable { location, .. } => id_from_location(location.as_deref()),
-        }
-        .ok_or_else(|| ToolError::missing("id", "createRoleV2"))?;
+            Answered::Written(Written::Read(created)) => created.id,
+            Answered::Written(Written::Unreadable { location, .. })
+            | Answered::Empty {
+                status: 201,
+                location,
+            } => id_from_location(location.as_deref()),
+            // A workflow holds the role for an approver (`RoleResourceV2Manager.createRole`).
+            Answered::Empty { status, .. } => {
+                return Ok(Json(RoleDetails {
+                    id: "pending".to_owned(),
+                    name: Some(name),
+                    audience: None,
+                    audience_id: None,
+                    permissions,
+                    users: Vec::new(),
+                    groups: Vec::new(),
+                    note: Some(format!(
+                        "The server accepted the role ({status}) and a workflow holds it for approval: it exists once an approver accepts it."
+                    )),
+                }));
+            }
+        };
+        let Some(id) = id else {
+            return Ok(Json(RoleDetails {
+                id: "unknown".to_owned(),
+                name: Some(name.clone()),
+                audience: None,
+                audience_id: None,
+                permissions,
+                users: Vec::new(),
+                groups: Vec::new(),
+                note: Some(format!(
+                    "The role was created, but the server's answer did not say its id; list_roles with name_starts_with `{name}` shows it."
+                )),
+            }));
+        };
         Ok(Json(self.read_role(&id).await?))
     }
 

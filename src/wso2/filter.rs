@@ -169,6 +169,30 @@ impl Filter {
         }
     }
 
+    /// Whether every condition is joined by `and`: the only way endpoints that flatten the
+    /// tree read a filter as written (the API resources list: `FilterQueriesUtil`).
+    pub fn is_conjunction(&self) -> bool {
+        match self {
+            Filter::Clause { .. } => true,
+            Filter::And(a, b) => a.is_conjunction() && b.is_conjunction(),
+            Filter::Or(..) | Filter::Not(_) => false,
+        }
+    }
+
+    /// Every clause, the operators between them dropped: how `FilterQueriesUtil` reads a
+    /// filter (each term ANDed, `or` and `not` lost).
+    pub fn clauses(&self) -> Vec<&Filter> {
+        match self {
+            Filter::Clause { .. } => vec![self],
+            Filter::And(a, b) | Filter::Or(a, b) => {
+                let mut all = a.clauses();
+                all.extend(b.clauses());
+                all
+            }
+            Filter::Not(a) => a.clauses(),
+        }
+    }
+
     /// Every attribute the filter names.
     pub fn attributes(&self) -> Vec<&str> {
         match self {

@@ -14,6 +14,34 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 pub use crate::api::APPLICATION_SCRIPT_SCOPE;
 
+/// Which product the server talks to: words in descriptions and messages, and the few defaults
+/// that differ (the user store new users go to).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Product {
+    #[default]
+    Asgardeo,
+    Wso2Is,
+}
+
+impl Product {
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Product::Asgardeo => "Asgardeo",
+            Product::Wso2Is => "WSO2 Identity Server",
+        }
+    }
+
+    /// Where `create_user` puts a user when no store is named: Asgardeo keeps its customers in
+    /// the `DEFAULT` store; a WSO2 IS has the primary store only until secondary ones are
+    /// added, and a name without a prefix goes there (`SCIMUserManager.createUser`).
+    pub fn default_user_store(self) -> Option<&'static str> {
+        match self {
+            Product::Asgardeo => Some("DEFAULT"),
+            Product::Wso2Is => None,
+        }
+    }
+}
+
 /// The local claim dialect.
 pub const LOCAL_DIALECT: &str = "http://wso2.org/claims";
 /// The OIDC claim dialect, which maps OIDC claim names to local claims.

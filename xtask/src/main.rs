@@ -1,6 +1,7 @@
 //! Project automation. `cargo xtask regen-specs [--from DIR] [--check]` derives `openapi/` from
 //! the pinned upstream WSO2 OpenAPI documents.
 
+mod answers;
 mod canonical;
 mod fetch;
 mod manifest;

@@ -38,6 +38,22 @@ pub struct Api {
     /// step; response twins are named `<Name>Response`).
     #[serde(default)]
     pub tolerate: Vec<Tolerance>,
+    /// Properties the server's code names differently on the wire than the document does.
+    #[serde(default)]
+    pub wire_name: Vec<WireName>,
+}
+
+/// A property whose name on the wire (the server model's `@JsonProperty`) is not the
+/// document's: renamed, request and response alike.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireName {
+    /// JSON pointer to the property in the upstream document, after pruning.
+    pub at: String,
+    /// The name the server's code serializes.
+    pub name: String,
+    /// Where the server's code says so.
+    pub reason: String,
 }
 
 /// One place where a real server's answer differs from the document, widened on purpose.
@@ -65,8 +81,8 @@ pub struct Tolerance {
 pub struct Relaxation {
     /// JSON pointer to a schema in the derived document.
     pub at: String,
-    /// What to relax there: drop `enum` or `required` from a schema, or accept any 2xx status
-    /// (`success`) on a responses object.
+    /// What to relax there: drop `enum`, `required` or `pattern` from a schema. (Success
+    /// statuses come from `server-code.toml`.)
     pub drop: RelaxedKeyword,
     pub reason: String,
 }
@@ -78,8 +94,6 @@ pub enum RelaxedKeyword {
     Required,
     /// A regular expression the tools never need checked by a generated client.
     Pattern,
-    /// The one documented 2xx status becomes `2XX`.
-    Success,
 }
 
 impl Manifest {

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
+use crate::answers::ServerCode;
 use crate::canonical;
 use crate::fetch::Source;
 use crate::manifest::{Api, Manifest};
@@ -21,11 +22,19 @@ pub struct Output {
 
 pub fn regenerate(manifest_path: &Path, source: &Source) -> Result<Vec<Output>> {
     let manifest = Manifest::load(manifest_path)?;
+    let code = ServerCode::load(&manifest_path.with_file_name(SERVER_CODE))?;
+    code.covers(
+        &manifest
+            .api
+            .iter()
+            .flat_map(|a| a.operations.iter().cloned())
+            .collect(),
+    )?;
     let mut outputs = Vec::new();
     let mut derived = Vec::new();
     for api in &manifest.api {
         let text = source.read(api)?;
-        let doc = derive(api, &text)
+        let doc = derive(api, &text, &code)
             .with_context(|| format!("deriving API `{}` from {}", api.name, api.file))?;
         outputs.push(Output {
             name: format!("{}.json", api.name),
@@ -35,13 +44,16 @@ pub fn regenerate(manifest_path: &Path, source: &Source) -> Result<Vec<Output>> 
     }
     outputs.push(Output {
         name: "OPERATIONS.md".into(),
-        contents: operations_table::render(&derived),
+        contents: operations_table::render(&derived, &code),
     });
     Ok(outputs)
 }
 
+/// The hand-edited table of how the server code answers each operation, beside the manifest.
+pub const SERVER_CODE: &str = "server-code.toml";
+
 /// Upstream text in, our trimmed document out.
-pub fn derive(api: &Api, text: &str) -> Result<Value> {
+pub fn derive(api: &Api, text: &str, code: &ServerCode) -> Result<Value> {
     let mut doc = steps::yaml::parse(&steps::text_faults::repair(text))?;
     if steps::swagger2::is_swagger2(&doc) {
         doc = steps::swagger2::convert(doc)?;
@@ -51,10 +63,12 @@ pub fn derive(api: &Api, text: &str) -> Result<Value> {
     steps::media_types::normalize(&mut doc);
     steps::upstream_faults::repair(&mut doc);
     steps::scopes::extract(&mut doc, &api.scopes);
-    steps::auth_responses::drop_bodiless_errors(&mut doc);
+    steps::errors::read_by_the_seam(&mut doc);
     steps::prune::keep_operations(&mut doc, &api.operations)?;
+    steps::wire_names::apply(&mut doc, &api.wire_name)?;
     steps::prose::drop_prose(&mut doc);
     steps::relax::apply(&mut doc, &api.relax)?;
+    steps::success::apply(&mut doc, code)?;
     steps::tolerant::apply(&mut doc, &api.tolerate)?;
     doc["info"] = json!({ "title": api.name, "version": doc.pointer("/info/version").cloned().unwrap_or(json!("v1")) });
     doc["openapi"] = json!("3.0.3");

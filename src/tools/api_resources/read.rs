@@ -17,7 +17,7 @@ const SEARCH_PAGES: usize = 50;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListApiResourcesRequest {
-    /// E.g. `name eq "Orders API"` or `identifier sw https://api`.
+    /// E.g. `name eq "Orders API"` or `identifier sw https://api`; `and` only, no `or`/`not`.
     #[serde(default)]
     pub filter: Option<String>,
     /// How many to return, 1 to 100 (default 20).
@@ -106,7 +106,27 @@ impl ToolContext {
             None | Some("") => None,
             Some(f) => {
                 let f = input::name("filter", f, 512)?;
-                filter::parse(f).map_err(|e| ToolError::invalid("filter", &e.0))?;
+                let parsed = filter::parse(f).map_err(|e| ToolError::invalid("filter", &e.0))?;
+                // The server flattens the filter and ANDs every condition
+                // (`FilterQueriesUtil`): `a or b` would silently mean `a and b`.
+                if !parsed.is_conjunction() {
+                    return Err(ToolError::invalid(
+                        "filter",
+                        "the API resources list joins every condition with `and` and has no `or` or `not` (the server would silently read `or` as `and`); list once per alternative instead",
+                    ));
+                }
+                if let Some(bad) = parsed
+                    .attributes()
+                    .into_iter()
+                    .find(|a| !matches!(*a, "name" | "identifier" | "type"))
+                {
+                    return Err(ToolError::invalid(
+                        "filter",
+                        &format!(
+                            "the API resources list filters on name, identifier and type only, not `{bad}`"
+                        ),
+                    ));
+                }
                 Some(f.to_owned())
             }
         };

@@ -7,7 +7,6 @@ use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
 use super::views::{ApiAuthorization, AuthorizedApi, AuthorizedApiList};
-use crate::api::FailureKind;
 use crate::api::applications::types;
 use crate::tools::{OrExplain, ToolContext, ToolError, input, intend};
 
@@ -124,6 +123,9 @@ impl ToolContext {
             scopes: scopes.clone(),
             authorization_details_types: Vec::new(),
         };
+        // 200 without a body on every version (`addAuthorizedAPI`: `Response.ok().build()`),
+        // where the document says 201: any success status is the write done.
+        let doing = format!("authorizing application {app_id} for API resource {api_id}");
         let result = self
             .upstream
             .applications()
@@ -131,26 +133,21 @@ impl ToolContext {
             .application_id(&app_id)
             .body(body)
             .send()
-            .await
-            .or_failure()
             .await;
-        match result {
-            Ok(_) => Ok(Json(ApiAuthorization {
-                app_id,
-                api_id,
-                policy,
-                scopes,
-            })),
-            Err(failure) if failure.kind == FailureKind::Status(409) => {
-                Err(ToolError::new(format!(
-                    "Application {app_id} is already authorized for API resource {api_id} (the authorization already exists), so nothing was changed. list_authorized_api shows the scopes it has; to change them, remove the authorization in the Console (Applications > API Authorization) and authorize again."
-                )))
-            }
-            Err(failure) => Err(ToolError::from_failure(
-                &format!("authorizing application {app_id} for API resource {api_id}"),
-                &failure,
-            )),
+        if let Err(progenitor_client::Error::UnexpectedResponse(r)) = &result
+            && r.status().as_u16() == 409
+        {
+            return Err(ToolError::new(format!(
+                "Application {app_id} is already authorized for API resource {api_id} (the authorization already exists), so nothing was changed. list_authorized_api shows the scopes it has; update_authorized_scopes changes them."
+            )));
         }
+        result.or_explain_write(&doing).await?;
+        Ok(Json(ApiAuthorization {
+            app_id,
+            api_id,
+            policy,
+            scopes,
+        }))
     }
 
     /// List the API resources an application is authorized for, with the authorized scopes.

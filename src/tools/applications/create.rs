@@ -136,18 +136,25 @@ impl ToolContext {
                     }
                 )));
             }
+            // A success status the server's code is not known to send: it was created.
+            Err(failure) if failure.status().is_some_and(|s| (200..300).contains(&s)) => {
+                self.id_by_name(name, &mut notes).await?
+            }
             Err(failure) => return Err(ToolError::from_failure(&doing, &failure)),
         };
         let oidc = self.read_back_oidc(&id, &mut notes).await;
         let settings = oidc.as_ref().map(OauthSettings::from_config);
-        let secret = if kind.issues_secret() {
+        let mut secret = if kind.issues_secret() {
             oidc.as_ref().and_then(|o| o.client_secret.clone())
         } else {
             None
         };
+        if kind.issues_secret() && secret.is_none() && oidc.is_some() {
+            secret = self.first_secret(&id, &mut notes).await;
+        }
         if kind.issues_secret() && secret.is_none() {
             notes.push(format!(
-                "The client secret could not be read, and no read tool shows it later: regenerate it (Console > Applications > {name} > Protocol > Regenerate) before using the client."
+                "The client secret could not be read, and no read tool shows it later: regenerate it (regenerate_client_secret, or Console > Applications > {name} > Protocol > Regenerate) before using the client."
             ));
         }
         Ok(Json(CreatedApplication {
@@ -193,6 +200,40 @@ impl ToolContext {
             ))),
         }
         .inspect(|_| notes.push("The server did not send the new application's location; it was found by name.".into()))
+    }
+
+    /// The secret of a client just created, when the read left it out: from IS 7.2 the server
+    /// answers the secret only to a token with `internal_application_mgt_client_secret_view`
+    /// (asked for, but an M2M application may not be granted it). Regenerating is harmless
+    /// here, since no one holds the first secret yet, and its answer always carries the new one.
+    async fn first_secret(&self, id: &str, notes: &mut Vec<String>) -> Option<String> {
+        let regenerated = self
+            .upstream
+            .applications()
+            .regenerate_oauth_client_secret()
+            .application_id(id)
+            .send()
+            .await
+            .or_explain_write(format!("issuing the client secret of application {id}"))
+            .await;
+        match regenerated {
+            Ok(crate::tools::Written::Read(config)) => {
+                notes.push(format!(
+                    "The server did not show the first client secret (the M2M application lacks {}), so a new one was issued.",
+                    crate::api::CLIENT_SECRET_VIEW_SCOPE
+                ));
+                config.client_secret.filter(|s| !s.is_empty())
+            }
+            Ok(crate::tools::Written::Unreadable { .. }) => None,
+            Err(err) => {
+                notes.push(format!(
+                    "The server did not show the client secret (the M2M application lacks {}), and issuing one failed: {}",
+                    crate::api::CLIENT_SECRET_VIEW_SCOPE,
+                    err.message
+                ));
+                None
+            }
+        }
     }
 
     /// Reads the new client's OIDC configuration, retrying briefly; on failure notes why.

@@ -66,19 +66,23 @@ fn lifetime(argument: &str, value: Option<u32>) -> Result<Option<u32>, ToolError
 
 /// The strict body to send back, from the lenient configuration read: the legacy top-level
 /// token binding moves to its documented place, the secret never goes back.
+/// The configuration as read, as a PUT body. The client secret goes back exactly as it was read:
+/// IS 7.0 and 7.1 refuse a PUT whose `clientSecret` is not the stored one, an absent one too;
+/// IS 7.2 keeps the stored secret when it is absent, and leaves it out of the read unless the
+/// token may see it (see `openapi/server-code.toml`). So echoing what was read works on every
+/// version, and the secret never reaches the tool's answer.
 fn writable(
     read: &types::OpenIdConnectConfigurationResponse,
 ) -> Result<types::OpenIdConnectConfiguration, ToolError> {
     let mut value = serde_json::to_value(read).unwrap_or_default();
-    if let Some(map) = value.as_object_mut() {
-        map.remove("clientSecret");
-        if let Some(binding) = map.remove("accessTokenBindingType") {
-            let access = map
-                .entry("accessToken")
-                .or_insert_with(|| Value::Object(Default::default()));
-            if let Some(access) = access.as_object_mut() {
-                access.entry("bindingType").or_insert(binding);
-            }
+    if let Some(map) = value.as_object_mut()
+        && let Some(binding) = map.remove("accessTokenBindingType")
+    {
+        let access = map
+            .entry("accessToken")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Some(access) = access.as_object_mut() {
+            access.entry("bindingType").or_insert(binding);
         }
     }
     serde_json::from_value(value).map_err(|e| {

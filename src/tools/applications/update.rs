@@ -87,6 +87,7 @@ impl ToolContext {
             .await;
         match result {
             Ok(_) => Ok(()),
+            Err(failure) if failure.is_success() => Ok(()),
             Err(failure) if failure.kind == FailureKind::Status(409) => {
                 Err(ToolError::new(format!(
                     "Another application already has that name, so application {id} was not renamed; choose a different name.{}",

@@ -169,9 +169,9 @@ impl ToolContext {
 
 #[tool_router(router = login_options_router, vis = "pub(super)")]
 impl ToolContext {
-    /// List what a login flow step can use here: authenticators (password, email OTP, TOTP,
-    /// passkey...) and connections (Google, enterprise OIDC...), each with the name
-    /// set_login_flow takes and whether it can identify a user (first step) or only verify one.
+    /// List what a login step can use: authenticators (password, email OTP, TOTP, passkey...)
+    /// and connections (Google, enterprise OIDC...), each with its set_login_flow name and
+    /// whether it can identify a user (first step) or only verify one.
     #[tool(annotations(
         title = "List login options",
         read_only_hint = true,

@@ -203,8 +203,7 @@ fn step_number(argument: &str, value: Option<u32>, steps: usize) -> Result<i64, 
 impl ToolContext {
     /// Set an application's login flow from named steps, without the AI feature: e.g.
     /// password then email OTP, Google or password, or TOTP only for the `admin` role
-    /// (`only_when`). Checked like the Console (TOTP needs an identifying step first);
-    /// returns the previous and new flow.
+    /// (`only_when`). Checked like the Console; returns the previous and new flow.
     #[tool(annotations(
         title = "Set login flow",
         read_only_hint = false,
@@ -304,7 +303,9 @@ impl ToolContext {
             .await
             .or_failure()
             .await;
-        if let Err(failure) = sent {
+        if let Err(failure) = sent.map_err(|f| (!f.is_success()).then_some(f))
+            && let Some(failure) = failure
+        {
             let doing = format!("setting the login flow of application {app_id}");
             return Err(match (&failure.kind, &script) {
                 (FailureKind::Status(403), Some(_)) => ToolError::new(format!(

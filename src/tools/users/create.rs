@@ -6,9 +6,10 @@ use rmcp::schemars::{self, JsonSchema};
 use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
+use crate::api::FailureKind;
 use crate::api::users::types;
 use crate::tools::directory::id_from_location;
-use crate::tools::{OrExplain, ToolContext, ToolError, Written, input};
+use crate::tools::{Answered, OrExplainOptional, ToolContext, ToolError, Written, input};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -24,14 +25,14 @@ pub struct CreateUserRequest {
     pub first_name: String,
     /// The user's last (family) name.
     pub last_name: String,
-    /// User store (default `DEFAULT`).
-    #[serde(default = "default_userstore")]
-    pub userstore_domain: String,
+    /// User store (default: `DEFAULT` on Asgardeo, primary on WSO2 IS).
+    #[serde(default)]
+    pub userstore_domain: Option<String>,
 }
 
-fn default_userstore() -> String {
-    "DEFAULT".to_owned()
-}
+/// The SCIM `scimType` WSO2 answers for a user store the server does not have
+/// (`SCIMUserManager.isSCIMEnabled`).
+const UNKNOWN_USER_STORE: &str = "Invalid user store name.";
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CreatedUser {
@@ -40,6 +41,7 @@ pub struct CreatedUser {
     pub email: String,
     /// True when the user was emailed an invitation to set their own password.
     pub invitation_sent: bool,
+    pub userstore_domain: String,
     /// What could not be read back, if anything.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -85,16 +87,33 @@ impl ToolContext {
         let email = check_email(&req.email)?;
         let first = input::name("first_name", &req.first_name, 255)?;
         let last = input::name("last_name", &req.last_name, 255)?;
-        let domain = input::name("userstore_domain", &req.userstore_domain, 64)?;
-        if !domain
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(ToolError::invalid(
-                "userstore_domain",
-                "must be a user store name such as DEFAULT",
-            ));
-        }
+        let domain = match req.userstore_domain.as_deref() {
+            Some(named) => {
+                let named = input::name("userstore_domain", named, 64)?;
+                if !named
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+                {
+                    return Err(ToolError::invalid(
+                        "userstore_domain",
+                        "must be a user store name such as DEFAULT or PRIMARY",
+                    ));
+                }
+                Some(named.to_ascii_uppercase())
+            }
+            None => self
+                .settings
+                .product
+                .default_user_store()
+                .map(str::to_owned),
+        };
+        // The primary store is written without a prefix: a name without one goes there
+        // (`SCIMUserManager.createUser`), whatever the primary store is called.
+        let domain = domain.filter(|d| d != "PRIMARY");
+        let qualified = match &domain {
+            Some(domain) => format!("{domain}/{username}"),
+            None => username.to_owned(),
+        };
         let password = req
             .password
             .as_deref()
@@ -103,7 +122,7 @@ impl ToolContext {
         let invite = password.is_none();
         let mut body = types::UserObject::builder()
             .schemas(vec![crate::wso2::scim::USER_SCHEMA.to_owned()])
-            .user_name(Some(format!("{domain}/{username}")))
+            .user_name(Some(qualified))
             .name(Some(types::UserObjectName {
                 given_name: Some(first.to_owned()),
                 family_name: Some(last.to_owned()),
@@ -118,23 +137,46 @@ impl ToolContext {
                 ask_password: Some(true),
             })),
         };
-        let written = self
-            .upstream
-            .users()
-            .create_user()
-            .body(body)
-            .send()
-            .await
-            .or_explain_write(format!("creating user `{username}`"))
+        let store = domain.clone().unwrap_or_else(|| "PRIMARY".to_owned());
+        let doing = format!("creating user `{username}` in the user store {store}");
+        let sent = self.upstream.users().create_user().body(body).send().await;
+        if let Err(progenitor_client::Error::UnexpectedResponse(r)) = &sent
+            && r.status().as_u16() == 400
+        {
+            let failure = crate::api::ApiFailure::from_error(
+                sent.err()
+                    .unwrap_or(progenitor_client::Error::Custom(String::new())),
+            )
+            .await;
+            if failure.kind == FailureKind::Status(400)
+                && failure.code.as_deref() == Some(UNKNOWN_USER_STORE)
+            {
+                return Err(ToolError::new(format!(
+                    "The server has no user store `{store}`, so user `{username}` was not created. {}",
+                    match self.settings.product {
+                        crate::wso2::Product::Wso2Is =>
+                            "On WSO2 Identity Server, omit userstore_domain to use the primary store, or name a secondary store configured under User Stores.",
+                        crate::wso2::Product::Asgardeo =>
+                            "Asgardeo keeps customers in DEFAULT: omit userstore_domain, or name a user store the organization has (Console > User Attributes & Stores > User Stores).",
+                    }
+                )));
+            }
+            return Err(ToolError::from_failure(&doing, &failure));
+        }
+        let written = sent
+            .or_explain_optional::<types::UserResponseObject>(&doing)
             .await?;
         let (id, note) = match written {
-            Written::Read(user) => match user.id {
+            Answered::Written(Written::Read(user)) => match user.id {
                 Some(id) => (id, None),
-                None => return Err(ToolError::missing("id", "createUser")),
+                None => (
+                    "unknown".to_owned(),
+                    Some("The user was created, but the server's answer has no `id`; list_users shows it.".to_owned()),
+                ),
             },
             // The server created the user; its answer could not be read. Never report this as
             // a failure: a retry would only meet "already exists".
-            Written::Unreadable { location, detail } => {
+            Answered::Written(Written::Unreadable { location, detail }) => {
                 let id =
                     id_from_location(location.as_deref()).unwrap_or_else(|| "unknown".to_owned());
                 (
@@ -144,12 +186,22 @@ impl ToolContext {
                     )),
                 )
             }
+            // A workflow holds the creation for an approver (`UserResourceManager.create`).
+            Answered::Empty { status: 202, .. } => (
+                "pending".to_owned(),
+                Some("The server accepted the request and a workflow holds it for approval: the user exists once an approver accepts it.".to_owned()),
+            ),
+            Answered::Empty { location, status } => (
+                id_from_location(location.as_deref()).unwrap_or_else(|| "unknown".to_owned()),
+                Some(format!("The server answered {status} without the user; list_users shows it.")),
+            ),
         };
         Ok(Json(CreatedUser {
             id,
             username: username.to_owned(),
             email: email.to_owned(),
             invitation_sent: invite,
+            userstore_domain: store,
             note,
         }))
     }

@@ -31,8 +31,35 @@ pub struct UserDetails {
     pub given_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub family_name: Option<String>,
-    pub groups: Vec<Member>,
+    pub groups: Vec<UserGroup>,
     pub roles: Vec<Member>,
+}
+
+/// A group the user is in; one without a SCIM id (made in the old console) has a name only.
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+pub struct UserGroup {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `{value, display}` group entries; one with neither is dropped (`User.setGroup` sets each
+/// only when the group has it).
+fn groups_of(items: &[Value]) -> Vec<UserGroup> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let text = |key: &str| {
+                item.get(key)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+            };
+            let (id, name) = (text("value"), text("display"));
+            (id.is_some() || name.is_some()).then_some(UserGroup { id, name })
+        })
+        .collect()
 }
 
 /// An email as servers send it: a plain string, or an object with `value`.
@@ -63,7 +90,7 @@ fn user_details(user: types::UserResponseObject, fallback_id: &str) -> UserDetai
         emails: user.emails.iter().filter_map(email_of).collect(),
         given_name: user.name.as_ref().and_then(|n| n.given_name.clone()),
         family_name: user.name.and_then(|n| n.family_name),
-        groups: members_of(&user.groups),
+        groups: groups_of(&user.groups),
         roles: members_of(&roles),
     }
 }

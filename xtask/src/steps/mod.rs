@@ -1,7 +1,7 @@
 //! The named transformation steps of `regen-specs`, in the order the pipeline applies them.
 //! Each takes the document as JSON and repairs or trims one thing; each has its own tests.
 
-pub mod auth_responses;
+pub mod errors;
 pub mod media_types;
 pub mod multipart;
 pub mod naming;
@@ -9,10 +9,12 @@ pub mod prose;
 pub mod prune;
 pub mod relax;
 pub mod scopes;
+pub mod success;
 pub mod swagger2;
 pub mod text_faults;
 pub mod tolerant;
 pub mod upstream_faults;
+pub mod wire_names;
 pub mod yaml;
 
 use serde_json::Value;

@@ -20,21 +20,6 @@ pub fn apply(doc: &mut Value, relaxations: &[Relaxation]) -> Result<()> {
             RelaxedKeyword::Enum => target.remove("enum").is_some(),
             RelaxedKeyword::Required => target.remove("required").is_some(),
             RelaxedKeyword::Pattern => target.remove("pattern").is_some(),
-            RelaxedKeyword::Success => {
-                let success: Vec<String> = target
-                    .keys()
-                    .filter(|k| k.starts_with('2') && k.len() == 3 && k != &"2XX")
-                    .cloned()
-                    .collect();
-                match success.as_slice() {
-                    [only] => {
-                        let response = target.remove(only).unwrap_or_default();
-                        target.insert("2XX".into(), response);
-                        true
-                    }
-                    _ => false,
-                }
-            }
         };
         if !applied {
             bail!(
@@ -79,20 +64,6 @@ mod tests {
         assert_eq!(
             doc,
             json!({ "components": { "schemas": { "App": { "properties": { "access": { "type": "string" } } } } } })
-        );
-    }
-
-    #[test]
-    fn success_accepts_any_2xx() {
-        let mut doc = json!({ "paths": { "/a": { "post": { "responses": { "200": { "description": "" }, "409": {} } } } } });
-        apply(
-            &mut doc,
-            &[relax("/paths/~1a/post/responses", RelaxedKeyword::Success)],
-        )
-        .unwrap();
-        assert_eq!(
-            doc["paths"]["/a"]["post"]["responses"],
-            json!({ "2XX": { "description": "" }, "409": {} })
         );
     }
 
