@@ -134,6 +134,11 @@ fn every_line_gets_an_answer() {
         let reply = s.read();
         assert_eq!(reply["error"]["code"], code, "{reply}");
         assert_eq!(reply["id"], id, "{reply}");
+        // JSON-RPC 2.0 §5: `"id": null` when the request's id could not be read, not absent.
+        assert!(
+            reply.as_object().is_some_and(|r| r.contains_key("id")),
+            "{reply}"
+        );
     }
     // The session is still alive.
     s.send(json!({ "jsonrpc": "2.0", "id": 9, "method": "ping" }));

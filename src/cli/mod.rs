@@ -80,6 +80,17 @@ pub(crate) struct Global {
     /// List tools even when the token lacks the scopes they need.
     #[arg(long, global = true)]
     keep_unauthorized_tools: bool,
+    /// With --sandbox (and for `sandbox`): the server the sandbox answers as, where versions
+    /// differ: `asgardeo` (default), `7.0`, `7.1` or `7.2` (WSO2 Identity Server; the product
+    /// mode then defaults to wso2is).
+    #[cfg(feature = "sandbox")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "VERSION",
+        default_value = "asgardeo"
+    )]
+    server_version: crate::sandbox::ServerVersion,
     /// Run destructive tools (deletes, secret rotation, unassignments, revocations) without
     /// asking the person first: for scripts and CI (also ASGARDEO_MCP_YES=true). Each such call
     /// is recorded in the audit log as `skipped (--yes)`.
@@ -271,7 +282,7 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         #[cfg(feature = "sandbox")]
-        Some(Command::Sandbox(args)) => run_sandbox(args).await,
+        Some(Command::Sandbox(args)) => run_sandbox(args, cli.global.server_version).await,
         Some(Command::Tools { json }) => tools::list(&cli.global, json),
         Some(Command::Init(args)) => init::run(&args, cli.global.sandbox),
         Some(Command::SetupRemote(args)) => setup_remote::run(&cli.global, &args).await,
@@ -304,6 +315,11 @@ fn sources(global: &Global) -> Sources<'static> {
 }
 
 fn product(global: &Global) -> Result<Product> {
+    #[cfg(feature = "sandbox")]
+    if global.sandbox && global.product_mode.is_none() && std::env::var_os("PRODUCT_MODE").is_none()
+    {
+        return Ok(global.server_version.product());
+    }
     Ok(config::product(&sources(global))?)
 }
 
@@ -329,10 +345,13 @@ async fn upstream_settings(global: &Global) -> Result<UpstreamSettings> {
     if global.sandbox {
         #[cfg(feature = "sandbox")]
         {
-            let sandbox =
-                crate::sandbox::Sandbox::start(crate::sandbox::SandboxConfig::default(), 0)
-                    .await
-                    .context("starting the embedded sandbox")?;
+            let config = crate::sandbox::SandboxConfig {
+                server_version: global.server_version,
+                ..Default::default()
+            };
+            let sandbox = crate::sandbox::Sandbox::start(config, 0)
+                .await
+                .context("starting the embedded sandbox")?;
             tracing::info!(base_url = %sandbox.base_url, "embedded sandbox running");
             return Ok(UpstreamSettings::new(
                 &sandbox.base_url,
@@ -480,9 +499,13 @@ async fn shutdown_signal() {
 }
 
 #[cfg(feature = "sandbox")]
-async fn run_sandbox(args: SandboxArgs) -> Result<ExitCode> {
+async fn run_sandbox(
+    args: SandboxArgs,
+    server_version: crate::sandbox::ServerVersion,
+) -> Result<ExitCode> {
     use crate::sandbox::{FaultPlan, Sandbox, SandboxConfig};
     let config = SandboxConfig {
+        server_version,
         org: args.org,
         seed: args.seed,
         seed_apps: args.seed_apps,
@@ -501,7 +524,7 @@ async fn run_sandbox(args: SandboxArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("binding 127.0.0.1:{}", args.port))?;
     for text in [
-        "sandbox running".to_owned(),
+        format!("sandbox running (answering as {server_version})"),
         format!("BASE_URL={}", sandbox.base_url),
         format!("CLIENT_ID={}", sandbox.credentials.client_id),
         format!("CLIENT_SECRET={}", sandbox.credentials.client_secret),

@@ -1,6 +1,7 @@
 //! Fault and latency injection, set at start (flags) or at run time (`POST /sandbox/faults`):
 //! added latency, a status for a count or a fraction of requests (429 with `Retry-After`,
-//! 500, 503), dropped connections and malformed JSON. Deterministic for a given seed.
+//! 500, 503), dropped connections, malformed JSON, and a whole answer given by the test (a body
+//! a real server sent). Deterministic for a given seed.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -46,6 +47,9 @@ pub struct FaultPlan {
     /// Only requests whose path contains this string match (default: every API request).
     #[serde(default)]
     pub path_contains: Option<String>,
+    /// Only requests whose path ends with this string match.
+    #[serde(default)]
+    pub path_ends_with: Option<String>,
     /// Serve the request, then wait this long before answering (a client that times out
     /// meanwhile never learns that its write happened).
     #[serde(default)]
@@ -53,6 +57,10 @@ pub struct FaultPlan {
     /// Only requests with this method match (e.g. `POST`).
     #[serde(default)]
     pub method: Option<String>,
+    /// Answer this body (JSON) instead, with `status` (default 200), without serving the
+    /// request: what a real server answered, replayed.
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
 }
 
 pub struct Faults {
@@ -79,7 +87,11 @@ impl Faults {
         let other_path = plan
             .path_contains
             .as_deref()
-            .is_some_and(|p| !path.contains(p));
+            .is_some_and(|p| !path.contains(p))
+            || plan
+                .path_ends_with
+                .as_deref()
+                .is_some_and(|p| !path.ends_with(p));
         let other_method = plan
             .method
             .as_deref()
@@ -89,7 +101,10 @@ impl Faults {
         }
         let latency = Duration::from_millis(plan.latency_ms);
         let answer_delay = Duration::from_millis(plan.answer_delay_ms);
-        let wants_failure = plan.status.is_some() || plan.drop_connection || plan.malformed_json;
+        let wants_failure = plan.status.is_some()
+            || plan.drop_connection
+            || plan.malformed_json
+            || plan.body.is_some();
         let fire = wants_failure
             && match (plan.count, plan.fraction) {
                 (Some(n), _) => *fired < n,
@@ -108,6 +123,12 @@ impl Faults {
             Injected::Drop
         } else if plan.malformed_json {
             Injected::Malformed
+        } else if let Some(body) = &plan.body {
+            let status = plan
+                .status
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::OK);
+            Injected::Answer(status, body.clone())
         } else {
             let status = plan
                 .status
@@ -121,6 +142,7 @@ impl Faults {
 
 enum Injected {
     Status(StatusCode, Option<u64>),
+    Answer(StatusCode, serde_json::Value),
     Drop,
     Malformed,
 }
@@ -136,6 +158,7 @@ pub async fn inject(State(shared): State<AppState>, request: Request, next: Next
         Some(Injected::Status(status, retry_after)) => {
             ApiError::injected(status, retry_after).into_response()
         }
+        Some(Injected::Answer(status, ref body)) => (status, Json(body.clone())).into_response(),
         // Malformed and dropped answers come from a request that was served: its write happened.
         None | Some(Injected::Malformed) | Some(Injected::Drop) => next.run(request).await,
     };

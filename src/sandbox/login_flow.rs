@@ -31,6 +31,17 @@ pub fn routes() -> Router<AppState> {
         .route("/applications/loginflow/result/{operation_id}", get(result))
 }
 
+/// IS 7.0 has no login-flow endpoints (identity-api-server v1.2.176): 404.
+fn served(shared: &AppState) -> ApiResult<()> {
+    if shared.version == super::ServerVersion::Is7_0 {
+        return Err(ApiError::not_found(
+            "SANDBOX-NOROUTE",
+            "this server version has no login-flow generation",
+        ));
+    }
+    Ok(())
+}
+
 /// (words that name it, authenticator, IdP).
 const VOCABULARY: [(&[&str], &str, &str); 9] = [
     (
@@ -129,6 +140,7 @@ async fn generate(
     State(shared): State<AppState>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<types::LoginFlowGenerateResponse>)> {
+    served(&shared)?;
     let request: types::LoginFlowGenerateRequest = parse_body(&body, "login flow")?;
     let prompt = request.user_query.unwrap_or_default();
     if prompt.trim().is_empty() {
@@ -180,6 +192,7 @@ async fn status(
     State(shared): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<types::LoginFlowStatusResponse>> {
+    served(&shared)?;
     let store = shared.store();
     let job = store.login_flows.get(&id).ok_or_else(|| missing(&id))?;
     let (done, finished) = progress(job, &store);
@@ -201,6 +214,7 @@ async fn result(
     State(shared): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<types::LoginFlowResultResponse>> {
+    served(&shared)?;
     let store = shared.store();
     let job = store.login_flows.get(&id).ok_or_else(|| missing(&id))?;
     let (_, stages_done) = progress(job, &store);

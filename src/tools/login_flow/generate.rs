@@ -158,6 +158,11 @@ fn not_subscribed(failure: &ApiFailure) -> ToolError {
             "{} If the scope is granted, the organization has no AI login-flow subscription. Either way, set_login_flow builds the same flow from named steps without it (list_login_options shows what each step can use).",
             explained.message
         ))
+    } else if failure.kind == FailureKind::Status(404) {
+        // WSO2 IS 7.0 has no login-flow endpoints (identity-api-server v1.2.176).
+        ToolError::new(
+            "This server has no AI login-flow generation (WSO2 Identity Server added the endpoint in 7.1; it needs Asgardeo's AI service), so nothing was changed. set_login_flow builds the same flow from named steps (list_login_options shows what each step can use).",
+        )
     } else {
         explained
     }
