@@ -52,6 +52,11 @@ async fn scim_refusals_by_the_valve_name_the_scope_to_grant() {
         ("list_groups", json!({}), "internal_group_mgt_view"),
         ("list_roles", json!({}), "internal_role_mgt_view"),
         (
+            "create_role",
+            json!({ "name": "editor" }),
+            "internal_role_mgt_create",
+        ),
+        (
             "create_user",
             json!({ "username": "kim", "email": "kim@example.com", "first_name": "K", "last_name": "L" }),
             "internal_user_mgt_create",
@@ -62,6 +67,9 @@ async fn scim_refusals_by_the_valve_name_the_scope_to_grant() {
             message.starts_with("Permission denied") && message.contains(scope),
             "{tool}: {message}"
         );
+        if tool == "create_role" {
+            assert!(message.contains("SCIM2 Roles V2 API"), "{message}");
+        }
         assert!(
             message.contains("Operation is not permitted"),
             "{tool}: the server's own words are kept: {message}"

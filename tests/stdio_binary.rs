@@ -404,3 +404,38 @@ fn doctor_says_what_it_could_not_check_and_always_speaks_json() {
     assert_eq!(report["ok"], true, "{report}");
     assert!(!report["requested_scopes"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn the_embedded_sandbox_answers_as_the_server_version_asked_for() {
+    let user = |version: &str| {
+        let out = run(
+            &[
+                "--sandbox",
+                "--server-version",
+                version,
+                "call",
+                "create_user",
+                "--arg",
+                "username=kim",
+                "--arg",
+                "email=kim@example.com",
+                "--arg",
+                "first_name=Kim",
+                "--arg",
+                "last_name=Lee",
+            ],
+            &[],
+        );
+        assert!(out.status.success(), "{version}: {out:?}");
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    // The IS versions have the primary store only, and the product mode follows them.
+    assert_eq!(user("7.1")["userstore_domain"], "PRIMARY");
+    assert_eq!(user("asgardeo")["userstore_domain"], "DEFAULT");
+    let bad = run(&["--sandbox", "--server-version", "6.1", "tools"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("7.0, 7.1, 7.2, asgardeo"),
+        "{bad:?}"
+    );
+}

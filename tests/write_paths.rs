@@ -522,3 +522,35 @@ async fn every_write_tool_works_on_is_7_0() {
 async fn every_write_tool_works_where_a_group_patch_answers_204() {
     every_write_tool(ServerVersion::Is7_2, false).await;
 }
+
+/// The table covers every operation any tool may send, derived from the catalogue: a tool that
+/// starts calling an operation nobody read the server code for fails here.
+#[test]
+fn every_operation_a_tool_sends_says_how_the_server_code_answers_it() {
+    let statuses = success_statuses();
+    let text = include_str!("../openapi/server-code.toml");
+    let table: toml::Value = toml::from_str(text).unwrap();
+    let rows = table["operation"].as_array().unwrap();
+    for entry in asgardeo_mcp::tools::CATALOG {
+        for operation in entry
+            .operations
+            .iter()
+            .chain(entry.optional_operations.iter())
+        {
+            assert!(
+                statuses.contains_key(*operation),
+                "{}: {operation} is not in server-code.toml",
+                entry.name
+            );
+            let row = rows
+                .iter()
+                .find(|r| r["id"].as_str() == Some(operation))
+                .unwrap();
+            let source = row["source"].as_str().unwrap_or_default();
+            assert!(
+                source.chars().any(|c| c.is_ascii_digit()),
+                "{operation}: its source names no line: {source}"
+            );
+        }
+    }
+}

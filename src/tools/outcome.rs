@@ -15,12 +15,16 @@ use crate::api::{ApiFailure, CallScope, FailureKind, IntendedChange, WriteOutcom
 #[derive(Debug, Clone)]
 pub struct ToolError {
     pub message: String,
+    /// The upstream failure's code, when the error explains one (`APP-60509`, a SCIM
+    /// `scimType`): what a tool matches on to say more.
+    pub code: Option<String>,
 }
 
 impl ToolError {
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
+            code: None,
         }
     }
 
@@ -92,6 +96,9 @@ impl ToolError {
                     "Rate limited while {doing}. The server did not say for how long; wait a minute before retrying.{detail}"
                 ),
             },
+            (_, Some(501)) => format!(
+                "The server does not support this (501 Not Implemented) while {doing}.{detail} This server version lacks the feature; do it in the Console, or on a newer version."
+            ),
             (_, Some(status)) if status >= 500 => format!(
                 "The server failed ({status}) while {doing}.{detail} This is on the server's side; {}.",
                 failure
@@ -101,7 +108,9 @@ impl ToolError {
                         d.as_secs()
                     ))
             ),
-            (_, Some(status)) => format!("Unexpected status {status} while {doing}.{detail}"),
+            (_, Some(status)) => format!(
+                "Unexpected status {status} while {doing}.{detail} Nothing was changed by this request; check the arguments against the server's version, and report this if it persists."
+            ),
             (FailureKind::Timeout, _) if failure.write_unknown => format!(
                 "No answer from {url}{limit} while {doing}. The request was sent, so the change may or may not have happened: check its current state before trying again."
             ),
@@ -364,7 +373,9 @@ async fn explain<E: Serialize>(doing: &str, error: Error<E>) -> ToolError {
 impl ToolError {
     /// `explain` with the tenant URL the failure itself shows.
     pub fn from_failure(doing: &str, failure: &ApiFailure) -> Self {
-        Self::explain(doing, failure, tenant_of(failure))
+        let mut err = Self::explain(doing, failure, tenant_of(failure));
+        err.code = failure.code.clone();
+        err
     }
 }
 

@@ -186,6 +186,23 @@ fn patch_op(
 }
 
 impl ToolContext {
+    /// A role write refused for a scope, explained further: from IS 7.2 an M2M application may
+    /// be authorized for the SCIM2 Roles V3 API instead of V2 (an application cannot hold both;
+    /// V3's scopes are `internal_role_mgt_meta_*` and `internal_role_mgt_users_update`,
+    /// identity-inbound-provisioning-scim2 `RoleResourceV3` from 3.4.162), and the V2 endpoints
+    /// these tools use, which every IS 7.x and Asgardeo serve, do not take those.
+    fn roles_api_hint<T>(result: Result<T, ToolError>) -> Result<T, ToolError> {
+        match result {
+            Err(err) if err.message.starts_with("Permission denied") => {
+                Err(ToolError::new(format!(
+                    "{} If the M2M application is authorized for the SCIM2 Roles V3 API, authorize it for the SCIM2 Roles V2 API (/scim2/v2/Roles) instead: these tools use V2.",
+                    err.message
+                )))
+            }
+            other => other,
+        }
+    }
+
     /// An application role is refused unless the application takes application-audience
     /// roles and every permission is a scope the application is authorized for
     /// (`DefaultRoleManagementListener.preAddRole`), and the refusal does not say what to do:
@@ -395,7 +412,8 @@ impl ToolContext {
                 operations.push(patch_op(Remove, scim::value_path("groups", group), &[]));
             }
         }
-        self.upstream
+        let patched = self
+            .upstream
             .roles()
             .patch_role_v2()
             .id(&role_id)
@@ -409,7 +427,8 @@ impl ToolContext {
                 "{} role {role_id}",
                 if add { "assigning" } else { "unassigning" }
             ))
-            .await?;
+            .await;
+        Self::roles_api_hint(patched)?;
         let current = self.read_role(&role_id).await?;
         Ok(RoleAssignment {
             role_id,
@@ -535,7 +554,8 @@ impl ToolContext {
             .or_explain_optional::<types::RolePostResponseObjectV2>(format!(
                 "creating role `{name}`"
             ))
-            .await?;
+            .await;
+        let written = Self::roles_api_hint(written)?;
         let id = match written {
             Answered::Written(Written::Read(created)) => created.id,
             Answered::Written(Written::Unreadable { location, .. })
@@ -633,14 +653,16 @@ impl ToolContext {
             &role,
             &(),
         )?;
-        self.upstream
+        let deleted = self
+            .upstream
             .roles()
             .delete_role_v2()
             .id(&id)
             .send()
             .await
             .or_explain_write(format!("deleting role {id}"))
-            .await?;
+            .await;
+        Self::roles_api_hint(deleted)?;
         Ok(Json(DeletedRole { deleted: role }))
     }
 }

@@ -6,7 +6,6 @@ use rmcp::schemars::{self, JsonSchema};
 use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
-use crate::api::FailureKind;
 use crate::api::users::types;
 use crate::tools::directory::id_from_location;
 use crate::tools::{Answered, OrExplainOptional, ToolContext, ToolError, Written, input};
@@ -139,19 +138,20 @@ impl ToolContext {
         };
         let store = domain.clone().unwrap_or_else(|| "PRIMARY".to_owned());
         let doing = format!("creating user `{username}` in the user store {store}");
-        let sent = self.upstream.users().create_user().body(body).send().await;
-        if let Err(progenitor_client::Error::UnexpectedResponse(r)) = &sent
-            && r.status().as_u16() == 400
-        {
-            let failure = crate::api::ApiFailure::from_error(
-                sent.err()
-                    .unwrap_or(progenitor_client::Error::Custom(String::new())),
-            )
-            .await;
-            if failure.kind == FailureKind::Status(400)
-                && failure.code.as_deref() == Some(UNKNOWN_USER_STORE)
-            {
-                return Err(ToolError::new(format!(
+        let written = self
+            .upstream
+            .users()
+            .create_user()
+            .body(body)
+            .send()
+            .await
+            .or_explain_optional::<types::UserResponseObject>(&doing)
+            .await
+            .map_err(|err| {
+                if err.code.as_deref() != Some(UNKNOWN_USER_STORE) {
+                    return err;
+                }
+                ToolError::new(format!(
                     "The server has no user store `{store}`, so user `{username}` was not created. {}",
                     match self.settings.product {
                         crate::wso2::Product::Wso2Is =>
@@ -159,13 +159,8 @@ impl ToolContext {
                         crate::wso2::Product::Asgardeo =>
                             "Asgardeo keeps customers in DEFAULT: omit userstore_domain, or name a user store the organization has (Console > User Attributes & Stores > User Stores).",
                     }
-                )));
-            }
-            return Err(ToolError::from_failure(&doing, &failure));
-        }
-        let written = sent
-            .or_explain_optional::<types::UserResponseObject>(&doing)
-            .await?;
+                ))
+            })?;
         let (id, note) = match written {
             Answered::Written(Written::Read(user)) => match user.id {
                 Some(id) => (id, None),
