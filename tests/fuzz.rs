@@ -157,8 +157,11 @@ fn every_jsonrpc_line_gets_an_answer_and_the_session_survives() {
             let mut writer = client_write.lock().await;
             let mut replies = replies.lock().await;
             writer.write_all(&message).await.unwrap();
+            // The line's own answer (if any) and the ping's may come in either order: an error
+            // reply to a line rmcp never sees is written by its own task.
             let mut saw_parse_error = false;
-            loop {
+            let mut saw_marker = false;
+            while !saw_marker || (parse_error_expected && !saw_parse_error) {
                 let next =
                     tokio::time::timeout(std::time::Duration::from_secs(20), replies.next_line())
                         .await;
@@ -170,9 +173,10 @@ fn every_jsonrpc_line_gets_an_answer_and_the_session_survives() {
                     saw_parse_error = true;
                 }
                 if reply["id"] == json!(marker) {
-                    return Ok(saw_parse_error);
+                    saw_marker = true;
                 }
             }
+            Ok(saw_parse_error)
         });
         let saw_parse_error = answered.map_err(TestCaseError::fail)?;
         prop_assert!(
@@ -261,4 +265,73 @@ fn every_tools_arguments_decode_to_a_result_or_a_clear_error() {
         cases(),
         tools.len()
     );
+}
+
+/// Every request answered whatever else is in flight: tool calls (each held by the sandbox's
+/// latency) interleaved with lines that are no JSON and requests that are no JSON-RPC, sent in
+/// one burst; every call, every bad request (by its id) and every bad line (a parse error) is
+/// answered. Bounded: 200 of each, one minute at most.
+#[test]
+fn every_request_is_answered_while_calls_are_in_flight() {
+    const EACH: usize = 200;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let f = Fixture::default().await;
+        f.set_faults(json!({ "latency_ms": 2 })).await;
+        let server = McpClient::server(f.upstream.clone(), Setup::default());
+        let (client_io, server_io) = tokio::io::duplex(1 << 22);
+        let (server_read, server_write) = tokio::io::split(server_io);
+        let (client_read, mut client_write) = tokio::io::split(client_io);
+        let mut replies = BufReader::new(client_read).lines();
+        tokio::spawn(async move {
+            if let Ok(service) = server
+                .serve(GuardedStdio::new(server_read, server_write))
+                .await
+            {
+                let _ = service.waiting().await;
+            }
+        });
+        let mut burst = format!(
+            "{}\n{}\n",
+            json!({ "jsonrpc": "2.0", "id": "init", "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": { "name": "interleave", "version": "1" } } }),
+            json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })
+        );
+        for i in 0..EACH {
+            burst.push_str(&format!(
+                "{}\n{{not json {i}\n{}\n",
+                json!({ "jsonrpc": "2.0", "id": format!("call-{i}"), "method": "tools/call",
+                        "params": { "name": "list_claims", "arguments": {} } }),
+                json!({ "jsonrpc": "1.0", "id": format!("bad-{i}"), "method": "ping" }),
+            ));
+        }
+        client_write.write_all(burst.as_bytes()).await.unwrap();
+        let (mut calls, mut bad, mut parse_errors) = (0, 0, 0);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        while calls < EACH || bad < EACH || parse_errors < EACH {
+            let next = tokio::time::timeout_at(deadline, replies.next_line()).await;
+            let Ok(Ok(Some(line))) = next else {
+                panic!(
+                    "unanswered: {} calls, {} bad requests, {} bad lines",
+                    EACH - calls,
+                    EACH - bad,
+                    EACH - parse_errors
+                );
+            };
+            let reply: Value = serde_json::from_str(&line).unwrap();
+            let id = reply["id"].as_str().unwrap_or_default();
+            if id.starts_with("call-") {
+                assert!(reply["result"].is_object(), "{reply}");
+                calls += 1;
+            } else if id.starts_with("bad-") {
+                assert_eq!(reply["error"]["code"], -32600, "{reply}");
+                bad += 1;
+            } else if reply["error"]["code"] == -32700 {
+                assert!(reply.as_object().unwrap().contains_key("id"), "{reply}");
+                parse_errors += 1;
+            }
+        }
+        eprintln!("{EACH} calls, {EACH} bad requests and {EACH} bad lines, every one answered");
+    });
 }

@@ -301,6 +301,14 @@ async fn only_tokens_the_organization_issued_for_this_server_get_in() {
     expired["exp"] = json!(now() - 3600);
     let mut not_yet = remote.claims("mcp:applications:read");
     not_yet["nbf"] = json!(now() + 3600);
+    let mut nbf_as_text = remote.claims("mcp:applications:read");
+    nbf_as_text["nbf"] = json!((now() + 3600).to_string());
+    let mut nbf_as_float = remote.claims("mcp:applications:read");
+    nbf_as_float["nbf"] = json!(now() as f64 + 3600.5);
+    let mut exp_as_text = remote.claims("mcp:applications:read");
+    exp_as_text["exp"] = json!("never");
+    let mut nobody = remote.claims("mcp:applications:read");
+    nobody.as_object_mut().unwrap().remove("sub");
     let good = remote.claims("mcp:applications:read");
     let stranger = SigningKey::generate();
     let mut tampered = signing_key().sign(&good);
@@ -321,6 +329,27 @@ async fn only_tokens_the_organization_issued_for_this_server_get_in() {
             "not yet valid",
             signing_key().sign(&not_yet),
             "not valid yet",
+        ),
+        (
+            "nbf as text",
+            signing_key().sign(&nbf_as_text),
+            "`nbf` is not a number",
+        ),
+        (
+            "nbf as a float",
+            signing_key().sign(&nbf_as_float),
+            "not valid yet",
+        ),
+        (
+            "exp as text",
+            signing_key().sign(&exp_as_text),
+            "`exp` is not a number",
+        ),
+        ("no sub", signing_key().sign(&nobody), "no `sub`"),
+        (
+            "a crit header",
+            signing_key().sign_with_header(&json!({ "crit": ["exp"], "exp": 1 }), &good),
+            "`crit`",
         ),
         ("alg none", unsigned(&good), "algorithm `none`"),
         ("unknown key", stranger.sign(&good), "does not publish"),
@@ -461,6 +490,69 @@ async fn foreign_origins_and_hosts_are_refused_even_with_a_valid_token() {
         with("origin", remote.base.clone()).await,
         StatusCode::OK,
         "same origin"
+    );
+
+    // Judged by every value, not the first: raw requests, as a client that means harm writes
+    // them.
+    let addr = remote.base.trim_start_matches("http://").to_owned();
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": { "_meta": {
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {} } } })
+    .to_string();
+    let raw = |target: &str, headers: &str| {
+        format!(
+            "POST {target} HTTP/1.1\r\n{headers}Authorization: Bearer {token}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: {MODERN}\r\nMcp-Method: tools/list\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let status_of = |request: String| {
+        let addr = addr.clone();
+        async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut answer = Vec::new();
+            stream.read_to_end(&mut answer).await.unwrap();
+            let answer = String::from_utf8_lossy(&answer).into_owned();
+            answer
+                .split(' ')
+                .nth(1)
+                .and_then(|s| s.parse::<u16>().ok())
+                .unwrap_or_else(|| panic!("no status in {answer}"))
+        }
+    };
+    let own = format!("Host: {addr}\r\n");
+    assert_eq!(
+        status_of(raw("/mcp", &own)).await,
+        200,
+        "the raw request is sound"
+    );
+    assert_eq!(
+        status_of(raw("/mcp", &format!("Host: evil.example.com\r\n{own}"))).await,
+        400,
+        "two Host headers, a foreign one first"
+    );
+    assert_eq!(
+        status_of(raw(
+            "/mcp",
+            &format!(
+                "{own}Origin: http://evil.example.com\r\nOrigin: {}\r\n",
+                remote.base
+            )
+        ))
+        .await,
+        400,
+        "two Origin headers"
+    );
+    assert_eq!(
+        status_of(raw("http://evil.example.com/mcp", &own)).await,
+        400,
+        "an absolute-form target naming a foreign host"
+    );
+    assert_eq!(
+        status_of(raw(&format!("http://{addr}/mcp"), &own)).await,
+        200,
+        "an absolute-form target naming this server"
     );
 }
 

@@ -293,7 +293,8 @@ pub async fn bind(server: AsgardeoServer, options: HttpOptions) -> Result<Bound>
         .route("/.well-known/oauth-protected-resource", get(metadata))
         .route("/.well-known/oauth-protected-resource/mcp", get(metadata))
         .merge(protected)
-        .with_state(shared);
+        .with_state(shared)
+        .layer(middleware::from_fn(headers_by_the_book));
     Ok(Bound {
         listener,
         addr,
@@ -351,6 +352,45 @@ impl Bound {
             }
         }
     }
+}
+
+/// What the DNS-rebinding checks read must be one value: two `Host` or two `Origin` headers are
+/// refused (a check that reads the first while a proxy routes by the last is no check), and an
+/// absolute-form request target names the host the request is for (RFC 9112 §3.2.2: it
+/// replaces `Host`), so it must agree with `Host`, or becomes `Host` where there is none (HTTP/2's
+/// `:authority`), and then meets the same allow-list.
+async fn headers_by_the_book(mut request: Request, next: Next) -> Response {
+    use axum::http::header::{HOST, ORIGIN};
+    let refuse = |why: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({ "error": "invalid_request", "error_description": why })),
+        )
+            .into_response()
+    };
+    for (name, words) in [
+        (HOST, "more than one Host header"),
+        (ORIGIN, "more than one Origin header"),
+    ] {
+        if request.headers().get_all(&name).iter().nth(1).is_some() {
+            return refuse(words);
+        }
+    }
+    if let Some(authority) = request.uri().authority().map(|a| a.as_str().to_owned()) {
+        match request.headers().get(HOST).and_then(|h| h.to_str().ok()) {
+            Some(host) if !host.eq_ignore_ascii_case(&authority) => {
+                return refuse("the request target names another host than the Host header");
+            }
+            Some(_) => {}
+            None => match axum::http::HeaderValue::from_str(&authority) {
+                Ok(value) => {
+                    request.headers_mut().insert(HOST, value);
+                }
+                Err(_) => return refuse("the request target's host is not a valid Host"),
+            },
+        }
+    }
+    next.run(request).await
 }
 
 /// Bounds the calls in flight: beyond the bound, 503 with `Retry-After` at once rather than an

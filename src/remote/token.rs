@@ -71,6 +71,10 @@ pub struct TokenPolicy {
 pub enum Rejection {
     #[error("the token is not a JWT ({0})")]
     Malformed(&'static str),
+    #[error("the token's header is not accepted: {0}")]
+    Header(&'static str),
+    #[error("the token's claims are not valid: {0}")]
+    Claims(&'static str),
     #[error("the token's algorithm `{0}` is not accepted (accepted: {1})")]
     Algorithm(String, String),
     #[error("the token is signed by a key the organization does not publish (kid `{0}`)")]
@@ -231,6 +235,13 @@ impl Validator {
             return Err(Rejection::Malformed("not three dot-separated parts"));
         };
         let header = decode_json(head).ok_or(Rejection::Malformed("unreadable header"))?;
+        // RFC 7515 §4.1.11: a `crit` header names extensions the recipient must understand;
+        // this one understands none, so any is refused.
+        if header.get("crit").is_some() {
+            return Err(Rejection::Header(
+                "its `crit` names an extension this server does not implement",
+            ));
+        }
         let alg_name = header["alg"].as_str().unwrap_or_default();
         let accepted = || {
             self.policy
@@ -263,16 +274,36 @@ impl Validator {
     fn check_claims(&self, claims: &Value) -> Result<(), Rejection> {
         let now = chrono::Utc::now().timestamp();
         let leeway = self.policy.leeway.as_secs() as i64;
-        let exp = claims["exp"]
-            .as_i64()
-            .ok_or(Rejection::Malformed("no `exp` claim"))?;
+        // RFC 7519 §4.1.4-6: NumericDate values, so a string or an object is no date at all
+        // (and an `nbf` given as "9999999999" must not be skipped as absent).
+        let date = |name: &'static str| -> Result<Option<i64>, Rejection> {
+            match claims.get(name) {
+                None => Ok(None),
+                Some(Value::Number(n)) => n
+                    .as_i64()
+                    .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+                    .map(Some)
+                    .ok_or(Rejection::Claims("a date claim is out of range")),
+                Some(_) => Err(Rejection::Claims(match name {
+                    "exp" => "`exp` is not a number",
+                    "nbf" => "`nbf` is not a number",
+                    _ => "`iat` is not a number",
+                })),
+            }
+        };
+        let exp = date("exp")?.ok_or(Rejection::Malformed("no `exp` claim"))?;
         if now > exp + leeway {
             return Err(Rejection::Expired);
         }
-        if let Some(nbf) = claims["nbf"].as_i64()
+        if let Some(nbf) = date("nbf")?
             && now + leeway < nbf
         {
             return Err(Rejection::NotYetValid);
+        }
+        date("iat")?;
+        // Who the person is: every audit record and legacy session is theirs.
+        if claims["sub"].as_str().is_none_or(|s| s.trim().is_empty()) {
+            return Err(Rejection::Claims("no `sub` claim"));
         }
         let iss = claims["iss"].as_str().unwrap_or_default();
         if iss != self.policy.issuer {

@@ -26,6 +26,10 @@ pub struct GuardedStdio<R, W: AsyncWrite + Send + Unpin + 'static> {
     line: Vec<u8>,
     discarding: bool,
     writer: Arc<tokio::sync::Mutex<Option<W>>>,
+    /// Replies to lines rmcp never sees, written by their own tasks: rmcp's loop drops the
+    /// `receive` future whenever another event wins, and a reply written inside it would be
+    /// lost (or half written) then.
+    replies: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl<R, W> GuardedStdio<R, W>
@@ -39,6 +43,7 @@ where
             line: Vec::new(),
             discarding: false,
             writer: Arc::new(tokio::sync::Mutex::new(Some(write))),
+            replies: Vec::new(),
         }
     }
 
@@ -47,13 +52,17 @@ where
         GuardedStdio::new(tokio::io::stdin(), tokio::io::stdout())
     }
 
-    async fn reply(&mut self, error: ErrorData, id: Option<NumberOrString>) -> bool {
-        write_line(
-            &self.writer,
-            TxJsonRpcMessage::<RoleServer>::error(error, id),
-        )
-        .await
-        .is_ok()
+    /// Answers a line rmcp will not see. The write happens on its own task, so a `receive`
+    /// dropped by rmcp's loop never loses it; it never blocks the next line.
+    fn reply(&mut self, error: ErrorData, id: Option<NumberOrString>) {
+        self.replies.retain(|task| !task.is_finished());
+        let writer = self.writer.clone();
+        let message = TxJsonRpcMessage::<RoleServer>::error(error, id);
+        self.replies.push(tokio::spawn(async move {
+            if let Err(e) = write_line(&writer, message).await {
+                tracing::debug!("could not write an error reply: {e}");
+            }
+        }));
     }
 }
 
@@ -102,6 +111,25 @@ fn request_id(value: &Value) -> Option<NumberOrString> {
     }
 }
 
+/// What makes a JSON object no JSON-RPC 2.0 request, if anything (§4: `jsonrpc` exactly
+/// "2.0", `id` a string or an integer, `params` structured; MCP takes an object).
+fn malformed(value: &Value, id: Option<&NumberOrString>) -> Option<&'static str> {
+    let map = value.as_object()?;
+    if map.contains_key("id") && id.is_none() {
+        return Some("`id` must be a string or an integer");
+    }
+    if map.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Some("`jsonrpc` must be \"2.0\"");
+    }
+    if map
+        .get("params")
+        .is_some_and(|p| !p.is_object() && !p.is_null())
+    {
+        return Some("`params` must be an object");
+    }
+    None
+}
+
 fn judge(line: &[u8]) -> Verdict {
     let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
     if line.iter().all(u8::is_ascii_whitespace) {
@@ -123,6 +151,17 @@ fn judge(line: &[u8]) -> Verdict {
         }
     };
     let id = request_id(&value);
+    // A notification (no `id`) gets no answer, whatever is wrong with it, and neither does a
+    // response (no `method`).
+    if value.get("id").is_some()
+        && value.get("method").is_some()
+        && let Some(why) = malformed(&value, id.as_ref())
+    {
+        return Verdict::Reply(
+            ErrorData::invalid_request(format!("Invalid request: {why}"), None),
+            id,
+        );
+    }
     if value.get("method").and_then(Value::as_str) == Some("tools/call")
         && let Some(arguments) = value.pointer("/params/arguments")
         && !arguments.is_object()
@@ -192,18 +231,13 @@ where
                 }
             };
             if !complete {
-                if !self
-                    .reply(
-                        ErrorData::invalid_request(
-                            format!("Request too large: a message may be at most {MAX_LINE} bytes"),
-                            None,
-                        ),
+                self.reply(
+                    ErrorData::invalid_request(
+                        format!("Request too large: a message may be at most {MAX_LINE} bytes"),
                         None,
-                    )
-                    .await
-                {
-                    return None;
-                }
+                    ),
+                    None,
+                );
                 continue;
             }
             let line = std::mem::take(&mut self.line);
@@ -212,16 +246,15 @@ where
             match judge(trimmed) {
                 Verdict::Message(message) => return Some(*message),
                 Verdict::Skip => continue,
-                Verdict::Reply(error, id) => {
-                    if !self.reply(error, id).await {
-                        return None;
-                    }
-                }
+                Verdict::Reply(error, id) => self.reply(error, id),
             }
         }
     }
 
     async fn close(&mut self) -> Result<(), Self::Error> {
+        for reply in std::mem::take(&mut self.replies) {
+            let _ = reply.await;
+        }
         if let Some(mut out) = self.writer.lock().await.take() {
             out.shutdown().await?;
         }
@@ -263,6 +296,46 @@ mod tests {
             Verdict::Message(_)
         ));
         assert!(matches!(judge(b"   "), Verdict::Skip));
+    }
+
+    fn reply_of(line: &[u8]) -> (i32, Option<NumberOrString>) {
+        match judge(line) {
+            Verdict::Reply(e, id) => (e.code.0, id),
+            _ => panic!("{} got no reply", String::from_utf8_lossy(line)),
+        }
+    }
+
+    #[test]
+    fn a_request_that_is_no_json_rpc_request_is_answered_with_its_id_where_it_has_one() {
+        assert_eq!(
+            reply_of(br#"{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}"#),
+            (-32600, None)
+        );
+        assert_eq!(
+            reply_of(br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#),
+            (-32600, None)
+        );
+        assert_eq!(
+            reply_of(br#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#),
+            (-32600, None)
+        );
+        assert_eq!(
+            reply_of(br#"{"jsonrpc":"1.0","id":3,"method":"ping"}"#),
+            (-32600, Some(NumberOrString::Number(3)))
+        );
+        assert_eq!(
+            reply_of(br#"{"id":"x","method":"ping"}"#),
+            (-32600, Some(NumberOrString::String("x".into())))
+        );
+        assert_eq!(
+            reply_of(br#"{"jsonrpc":"2.0","id":4,"method":"tools/list","params":[1]}"#),
+            (-32600, Some(NumberOrString::Number(4)))
+        );
+        // A notification is never answered, even a broken one.
+        assert!(matches!(
+            judge(br#"{"jsonrpc":"1.0","method":"notifications/initialized"}"#),
+            Verdict::Skip
+        ));
     }
 
     #[test]

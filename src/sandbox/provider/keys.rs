@@ -43,7 +43,16 @@ impl SigningKey {
 
     /// `claims` as a compact JWS (RFC 7515 §7.1) with `alg: RS256` and this key's `kid`.
     pub fn sign(&self, claims: &Value) -> String {
-        let header = json!({ "alg": "RS256", "typ": "JWT", "kid": self.kid });
+        self.sign_with_header(&json!({}), claims)
+    }
+
+    /// A JWS whose protected header also carries `extra` (for tests of what must be refused,
+    /// such as a `crit` header).
+    pub fn sign_with_header(&self, extra: &Value, claims: &Value) -> String {
+        let mut header = json!({ "alg": "RS256", "typ": "JWT", "kid": self.kid });
+        if let (Some(header), Some(extra)) = (header.as_object_mut(), extra.as_object()) {
+            header.extend(extra.clone());
+        }
         let input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
