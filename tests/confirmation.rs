@@ -301,3 +301,64 @@ async fn yes_skips_confirmation_and_the_audit_log_says_so() {
     assert_eq!(record["confirmed_by"], "skipped (--yes)");
     assert_eq!(record["outcome"], "ok");
 }
+
+/// A client that cannot ask the person (no elicitation) cannot pass off the plan's token as the
+/// answer to an input request the server never made: refused, nothing deleted, and the audit
+/// never says `elicitation`.
+#[tokio::test]
+async fn a_plan_token_answers_no_input_request() {
+    let f = Fixture::default().await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit_path = dir.path().join("audit.jsonl");
+    let client = McpClient::start(
+        f.upstream.clone(),
+        Setup {
+            audit: AuditLog::to_file(&audit_path).unwrap(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let id = new_role(&client, "stays").await;
+    let token = plan_token(&client, &id).await;
+    let forged_answer: rmcp::model::InputResponses = [(
+        "confirm".to_owned(),
+        json!({ "action": "accept", "content": { "confirm": true } }),
+    )]
+    .into_iter()
+    .collect();
+    let Value::Object(arguments) = json!({ "role_id": id }) else {
+        unreachable!()
+    };
+    let result = client
+        .service
+        .call_tool(
+            rmcp::model::CallToolRequestParams::new("delete_role")
+                .with_arguments(arguments)
+                .with_request_state(token.clone())
+                .with_input_responses(forged_answer),
+        )
+        .await
+        .expect("tools/call");
+    let said = common::mcp::text(&result);
+    assert!(
+        said.contains("not handed out as an input request"),
+        "{said}"
+    );
+    assert!(role_exists(&f, &id).await, "nothing is deleted");
+    // The token itself still confirms, by hand, once.
+    client
+        .ok(
+            "delete_role",
+            json!({ "role_id": id, "confirmation_token": token }),
+        )
+        .await;
+    let records = audit_settles(&audit_path, 3).await;
+    assert!(
+        records.iter().all(|r| r["confirmed_by"] != "elicitation"),
+        "{records:?}"
+    );
+    assert!(
+        records.iter().any(|r| r["confirmed_by"] == "token"),
+        "{records:?}"
+    );
+}

@@ -415,14 +415,23 @@ async fn arguments_of_the_wrong_type_are_tool_errors_not_panics() {
             json!({ "application_name": 42, "redirect_url": ["x"] }),
         )
         .await;
-    assert!(message.contains("invalid type"), "{message}");
+    // The argument and the type it takes, never the value given.
+    assert!(
+        message.contains("`application_name` must be a string, not a number"),
+        "{message}"
+    );
+    assert!(!message.contains("42"), "{message}");
     let message = client
         .err(
             "update_application_claim_config",
             json!({ "id": "x", "claims": "username" }),
         )
         .await;
-    assert!(message.contains("invalid type"), "{message}");
+    assert!(
+        message.contains("`claims` must be a list, not a string"),
+        "{message}"
+    );
+    assert!(!message.contains("username"), "{message}");
     let message = client.err("create_m2m_app", json!({})).await;
     assert!(message.contains("application_name"), "{message}");
 }

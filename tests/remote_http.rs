@@ -926,3 +926,42 @@ async fn native_tls_serves_https_with_the_given_certificate() {
             .is_err()
     );
 }
+
+/// A confirmation is the person's: the plan's token made for one administrator does not run
+/// the deletion for another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmation_token_is_the_persons_it_was_made_for() {
+    let f = Fixture::default().await;
+    let remote = serve(&f, &[]);
+    let kim = remote.admin();
+    let mut other = remote.claims("openid mcp:applications:read mcp:applications:write");
+    other["sub"] = json!("user-ana");
+    let ana = signing_key().sign(&other);
+    let app = remote.create_app(&kim, "Shared").await;
+    let planned = remote
+        .call(&kim, "delete_application", json!({ "app_id": app }))
+        .await;
+    let token = planned["structuredContent"]["plan"]["confirmation_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{planned}"))
+        .to_owned();
+    let refused = remote
+        .call(
+            &ana,
+            "delete_application",
+            json!({ "app_id": app, "confirmation_token": token }),
+        )
+        .await;
+    assert!(
+        text_of(&refused).contains("issued to another person"),
+        "{refused}"
+    );
+    let done = remote
+        .call(
+            &kim,
+            "delete_application",
+            json!({ "app_id": app, "confirmation_token": token }),
+        )
+        .await;
+    assert_ne!(done["isError"], true, "{done}");
+}

@@ -101,6 +101,22 @@ pub struct IntendedChange {
     pub after: Value,
 }
 
+/// The state a confirmation was given for, sealed: only the keyed MAC of the resource's state
+/// digest travels (in a token the model sees), never the digest itself, which for a secret's
+/// rotation would be a digest over the secret. `seal` computes the same MAC for the state the
+/// call reads now.
+#[derive(Clone)]
+pub struct ConfirmedState {
+    pub sealed: String,
+    pub seal: Arc<dyn Fn(&str) -> String + Send + Sync>,
+}
+
+impl std::fmt::Debug for ConfirmedState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfirmedState").finish_non_exhaustive()
+    }
+}
+
 /// The resource is no longer what a confirmation was given for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateChanged {
@@ -111,7 +127,7 @@ struct CallState {
     cancel: CancellationToken,
     mode: CallMode,
     /// Set when the call runs on a confirmation: the state the person confirmed.
-    expected_state: Option<String>,
+    expected_state: Option<ConfirmedState>,
     planned: Mutex<Vec<PlannedRequest>>,
     change: Mutex<Option<IntendedChange>>,
     deadline: Option<Instant>,
@@ -147,7 +163,7 @@ impl CallScope {
 
     /// The same scope in `mode`, bound to the confirmed `expected_state` if any. Must be called
     /// before the scope is shared.
-    pub fn with_mode(self, mode: CallMode, expected_state: Option<String>) -> Self {
+    pub fn with_mode(self, mode: CallMode, expected_state: Option<ConfirmedState>) -> Self {
         let state = Arc::try_unwrap(self.state).unwrap_or_else(|shared| CallState {
             cancel: shared.cancel.clone(),
             mode,
@@ -186,7 +202,7 @@ impl CallScope {
     /// is no longer in the state that was confirmed: nothing may be written then.
     pub fn intend(&self, change: IntendedChange) -> Result<(), StateChanged> {
         if let Some(expected) = &self.state.expected_state
-            && *expected != state_digest(&change.before)
+            && expected.sealed != (expected.seal)(&state_digest(&change.before))
         {
             return Err(StateChanged {
                 summary: change.summary,
@@ -302,8 +318,12 @@ mod tests {
     #[test]
     fn a_confirmed_call_refuses_a_changed_resource() {
         let confirmed = json!({ "name": "shop", "description": "old" });
-        let scope = CallScope::new(CancellationToken::new(), None)
-            .with_mode(CallMode::Live, Some(state_digest(&confirmed)));
+        let plain = ConfirmedState {
+            sealed: state_digest(&confirmed),
+            seal: Arc::new(str::to_owned),
+        };
+        let scope =
+            CallScope::new(CancellationToken::new(), None).with_mode(CallMode::Live, Some(plain));
         assert!(scope.intend(change(confirmed.clone())).is_ok());
         let changed = json!({ "name": "shop", "description": "new" });
         assert_eq!(

@@ -29,8 +29,8 @@ mod token;
 mod upstream;
 
 pub use call::{
-    CallMode, CallScope, IntendedChange, PlannedRequest, StateChanged, WriteOutcome, WriteRecord,
-    state_digest,
+    CallMode, CallScope, ConfirmedState, IntendedChange, PlannedRequest, StateChanged,
+    WriteOutcome, WriteRecord, state_digest,
 };
 pub use failure::{ApiFailure, FailureKind};
 pub use redact::{REDACTED, redact_secrets};

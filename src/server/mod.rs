@@ -4,6 +4,7 @@
 //! task of its own so a write in flight always finishes and is reported, and the audit record
 //! of every call of a tool that can write.
 
+mod arguments;
 mod audit;
 mod confirmation;
 mod filter;
@@ -37,10 +38,11 @@ pub use presentation::{
 };
 pub use safety::{CONFIRMATION_TOKEN, DRY_RUN, diff};
 
-use crate::api::{CallMode, CallScope, state_digest};
+use crate::api::{CallMode, CallScope, ConfirmedState, state_digest};
 use crate::tools::{
     Access, ToolContext, all_tools_router, catalog_entry, remote_scope, required_scopes,
 };
+use confirmation::Delivery;
 use safety::{Answer, CONFIRM, Plan};
 
 /// The exposed tools, built on first use: nothing about them is needed to answer `initialize`,
@@ -286,6 +288,8 @@ impl AsgardeoServer {
         let inner = self.inner.clone();
         let started = Instant::now();
         let task_scope = scope.clone();
+        let schema = tool.input_schema.clone();
+        let arguments = request.arguments.clone().unwrap_or_default();
         // A task of its own: if the request's future is dropped, a write already sent still
         // runs to its end, reads back what it made, and is audited.
         let task = tokio::spawn(async move {
@@ -293,6 +297,8 @@ impl AsgardeoServer {
             let result = scope
                 .run(router.call(ToolCallContext::new(&*inner.tools, request, context)))
                 .await;
+            // Arguments that did not decode: say which and how, never with their values.
+            let result = arguments::without_argument_values(result, &schema, &arguments);
             let error = error_text(&result);
             if audited {
                 let record = AuditRecord::new(
@@ -337,10 +343,14 @@ impl AsgardeoServer {
     ) -> (Result<CallToolResponse, ErrorData>, Option<&'static str>) {
         let name = tool.name.to_string();
         let arguments = request.arguments.clone().unwrap_or_default();
-        // The retry of an input request carries the token as its request state.
+        // A token is the person's: on stdio there is one person, the process's.
+        let person = caller.user.clone().unwrap_or_default();
+        // The retry of an input request carries the token as its request state; it counts as
+        // an elicitation only if the server itself asked through the client's elicitation
+        // (the token says how it was handed out).
         let answered = request.request_state.clone();
         if let Some(token) = token.or(answered.clone()) {
-            let by = if answered.is_some() {
+            let (by, via) = if answered.is_some() {
                 let answer = request
                     .input_responses
                     .as_ref()
@@ -352,13 +362,17 @@ impl AsgardeoServer {
                         Some(NOT_CONFIRMED),
                     );
                 }
-                "elicitation"
+                ("elicitation", Delivery::InputRequest)
             } else {
-                "token"
+                ("token", Delivery::Plan)
             };
-            return match self.inner.confirmations.redeem(&token, &name, &arguments) {
-                Ok(state) => {
-                    let run = Run::confirmed(state, by);
+            return match self
+                .inner
+                .confirmations
+                .redeem(&token, &name, &arguments, &person, via)
+            {
+                Ok(sealed) => {
+                    let run = Run::confirmed(self.confirmed_state(sealed), by);
                     (
                         self.run_call(tool, request, context, caller, run).await.0,
                         None,
@@ -386,7 +400,6 @@ impl AsgardeoServer {
             _ => return (planned, Some(NOTHING_TO_CONFIRM)),
         };
         let state = state_digest(&scope.intended().map(|c| c.before).unwrap_or_default());
-        let token = self.inner.confirmations.issue(&name, &arguments, &state);
         let capabilities = context.client_capabilities();
         let can_ask = capabilities
             .as_ref()
@@ -395,7 +408,13 @@ impl AsgardeoServer {
         let modern = context
             .protocol_version()
             .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        let issue = |via| {
+            self.inner
+                .confirmations
+                .issue(&name, &arguments, &state, &person, via)
+        };
         if can_ask && modern {
+            let token = issue(Delivery::InputRequest);
             let form = InputRequest::Elicitation(ElicitRequest::new(plan.elicitation(&name)));
             let requests = [(CONFIRM.to_owned(), form)].into_iter().collect();
             return (
@@ -420,7 +439,8 @@ impl AsgardeoServer {
                             Some(NOT_CONFIRMED),
                         );
                     }
-                    let run = Run::confirmed(state, "elicitation");
+                    let sealed = self.inner.confirmations.seal(&state);
+                    let run = Run::confirmed(self.confirmed_state(sealed), "elicitation");
                     return (
                         self.run_call(tool, request, context, caller, run).await.0,
                         None,
@@ -433,10 +453,20 @@ impl AsgardeoServer {
             }
         }
         let ttl = self.inner.confirmations.ttl();
+        let token = issue(Delivery::Plan);
         (
             Ok(plan.confirmation_result(&name, &token, ttl).into()),
             Some(AWAITING_CONFIRMATION),
         )
+    }
+
+    /// What a confirmed call's resource must still be: the sealed state, and the seal.
+    fn confirmed_state(&self, sealed: String) -> ConfirmedState {
+        let inner = self.inner.clone();
+        ConfirmedState {
+            sealed,
+            seal: Arc::new(move |digest| inner.confirmations.seal(digest)),
+        }
     }
 
     /// Audits a call of a tool that writes which ended without a live run: nothing was sent.
@@ -550,7 +580,7 @@ const NOT_PERMITTED: &str = "refused: the person's token lacks the tool's scope;
 struct Run {
     mode: CallMode,
     /// The state the person confirmed, which the resource must still be in.
-    confirmed_state: Option<String>,
+    confirmed_state: Option<ConfirmedState>,
     /// How a destructive call was confirmed, for the audit log.
     confirmed_by: Option<&'static str>,
 }
@@ -572,7 +602,7 @@ impl Run {
         }
     }
 
-    fn confirmed(state: String, by: &'static str) -> Self {
+    fn confirmed(state: ConfirmedState, by: &'static str) -> Self {
         Self {
             mode: CallMode::Live,
             confirmed_state: Some(state),
