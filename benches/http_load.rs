@@ -31,6 +31,63 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// The client the benchmark's tokens are issued to.
+const BENCH_CLIENT: &str = "bench-client";
+
+/// The server's registration, as `setup-remote` makes it: its API resource, and the client
+/// application authorized for it under RBAC (what `serve --http` checks each client against).
+async fn register(sandbox: &Sandbox, audience: &str) {
+    let upstream = asgardeo_mcp::api::Upstream::new(asgardeo_mcp::api::UpstreamSettings::new(
+        &sandbox.base_url,
+        &sandbox.credentials.client_id,
+        &sandbox.credentials.client_secret,
+    ))
+    .unwrap();
+    let bearer = upstream.token().await.unwrap().header_value();
+    let http = reqwest::Client::new();
+    let api = |path: &str| format!("{}/api/server/v1{path}", sandbox.base_url);
+    let scopes = ["mcp:applications:read"];
+    let resource: serde_json::Value = http
+        .post(api("/api-resources"))
+        .header(reqwest::header::AUTHORIZATION, bearer.clone())
+        .json(
+            &json!({ "identifier": audience, "name": "MCP", "requiresAuthorization": true,
+                       "scopes": scopes.map(|s| json!({ "name": s })) }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let created = http
+        .post(api("/applications"))
+        .header(reqwest::header::AUTHORIZATION, bearer.clone())
+        .json(
+            &json!({ "name": "MCP client", "inboundProtocolConfiguration": { "oidc": {
+            "clientId": BENCH_CLIENT, "publicClient": true, "grantTypes": ["authorization_code"],
+            "callbackURLs": ["http://127.0.0.1/callback"] } } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let app = created.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let authorized = http
+        .post(api(&format!("/applications/{app}/authorized-apis")))
+        .header(reqwest::header::AUTHORIZATION, bearer)
+        .json(&json!({ "id": resource["id"], "policyIdentifier": "RBAC", "scopes": scopes }))
+        .send()
+        .await
+        .unwrap();
+    assert!(authorized.status().is_success());
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -60,6 +117,8 @@ async fn main() {
             "error",
             "--max-in-flight",
             "1024",
+            "--allowed-clients",
+            BENCH_CLIENT,
         ])
         .env("BASE_URL", &sandbox.base_url)
         .env("CLIENT_ID", &sandbox.credentials.client_id)
@@ -78,10 +137,12 @@ async fn main() {
         .and_then(|r| r.strip_suffix(")\n"))
         .expect("the address line")
         .to_owned();
+    register(&sandbox, &url).await;
     let now = chrono::Utc::now().timestamp();
     let token = signing_key().sign(&json!({
         "iss": format!("{}/oauth2/token", sandbox.base_url), "sub": "bench", "aud": url,
-        "scope": "mcp:applications:read", "iat": now, "nbf": now, "exp": now + 3600,
+        "azp": BENCH_CLIENT, "scope": "mcp:applications:read", "iat": now, "nbf": now,
+        "exp": now + 3600,
     }));
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
         "name": "list_applications", "arguments": { "limit": 20 },

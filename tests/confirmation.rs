@@ -362,3 +362,39 @@ async fn a_plan_token_answers_no_input_request() {
         "{records:?}"
     );
 }
+
+/// An argument that does not decode is named by its name and type only: a password given as a
+/// number reaches neither the answer nor the audit log.
+#[tokio::test]
+async fn argument_errors_carry_no_argument_value() {
+    let f = Fixture::default().await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit_path = dir.path().join("audit.jsonl");
+    let client = McpClient::start(
+        f.upstream.clone(),
+        Setup {
+            audit: AuditLog::to_file(&audit_path).unwrap(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let serde_json::Value::Object(arguments) = json!({
+        "username": "kim", "email": "kim@example.com", "first_name": "Kim",
+        "last_name": "Lee", "password": 4815162342u64 })
+    else {
+        unreachable!()
+    };
+    let result = client
+        .service
+        .call_tool(rmcp::model::CallToolRequestParams::new("create_user").with_arguments(arguments))
+        .await
+        .expect("tools/call");
+    assert_eq!(result.is_error, Some(true));
+    let said = common::mcp::text(&result);
+    assert!(said.contains("`password` must be a string"), "{said}");
+    assert!(!said.contains("4815162342"), "{said}");
+    let audit = audit_settles(&audit_path, 1).await;
+    let written = serde_json::to_string(&audit).unwrap();
+    assert!(!written.contains("4815162342"), "{written}");
+    assert!(written.contains("password"), "{written}");
+}

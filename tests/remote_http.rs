@@ -36,10 +36,103 @@ impl Drop for Remote {
     }
 }
 
-/// `serve --http` on a free port against the fixture's sandbox; waits for its address line.
-fn serve(f: &Fixture, extra: &[&str]) -> Remote {
+/// The MCP client application the tests' tokens are issued to.
+const MCP_CLIENT: &str = "mcp-client-id";
+
+/// The server's registration in the sandbox, as `setup-remote` makes it: its API resource
+/// (identifier = `audience`), the MCP client application with client id [`MCP_CLIENT`],
+/// authorized for it with `policy`. Idempotent: several servers may share one audience.
+async fn register(f: &Fixture, audience: &str, policy: &str) {
+    let token = f.upstream.token().await.unwrap().header_value();
+    let api = |path: &str| format!("{}/api/server/v1{path}", f.sandbox.base_url);
+    let send = |request: reqwest::RequestBuilder| {
+        let token = token.clone();
+        async move {
+            let answer = request
+                .header(reqwest::header::AUTHORIZATION, token)
+                .send()
+                .await
+                .unwrap();
+            assert!(answer.status().is_success(), "{:?}", answer.status());
+            let bytes = answer.bytes().await.unwrap();
+            serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null)
+        }
+    };
+    let resources = send(f.http.get(api("/api-resources"))).await;
+    let existing = resources["apiResources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["identifier"] == audience)
+        .and_then(|r| r["id"].as_str().map(str::to_owned));
+    let api_id = match existing {
+        Some(id) => id,
+        None => {
+            let scopes: Vec<Value> = asgardeo_mcp::tools::remote_scopes()
+                .iter()
+                .map(|s| json!({ "name": s, "displayName": s }))
+                .collect();
+            let created = send(f.http.post(api("/api-resources")).json(&json!({
+                "identifier": audience, "name": format!("MCP {audience}"),
+                "requiresAuthorization": policy == "RBAC", "scopes": scopes })))
+            .await;
+            created["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let apps = send(f.http.get(api("/applications")).query(&[
+        ("filter", format!("clientId eq \"{MCP_CLIENT}\"")),
+        ("attributes", "clientId".into()),
+    ]))
+    .await;
+    let app_id = match apps["applications"][0]["id"].as_str() {
+        Some(id) => id.to_owned(),
+        None => {
+            let answer = f
+                .http
+                .post(api("/applications"))
+                .header(reqwest::header::AUTHORIZATION, token.clone())
+                .json(
+                    &json!({ "name": "MCP client", "inboundProtocolConfiguration": { "oidc": {
+                    "clientId": MCP_CLIENT, "publicClient": true,
+                    "grantTypes": ["authorization_code", "refresh_token"],
+                    "callbackURLs": ["http://127.0.0.1/callback"] } } }),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::CREATED);
+            let location = answer.headers()["location"].to_str().unwrap().to_owned();
+            location.rsplit('/').next().unwrap().to_owned()
+        }
+    };
+    let authorized = send(
+        f.http
+            .get(api(&format!("/applications/{app_id}/authorized-apis"))),
+    )
+    .await;
+    if !authorized.to_string().contains(&api_id) {
+        send(
+            f.http
+                .post(api(&format!("/applications/{app_id}/authorized-apis")))
+                .json(&json!({ "id": api_id, "policyIdentifier": policy,
+                    "scopes": asgardeo_mcp::tools::remote_scopes() })),
+        )
+        .await;
+    }
+}
+
+/// `serve --http` on a free port against the fixture's sandbox, registered there as
+/// `setup-remote` would (tokens from [`MCP_CLIENT`] only); waits for its address line.
+async fn serve(f: &Fixture, extra: &[&str]) -> Remote {
+    let remote = spawn_serve(f, extra);
+    register(f, &remote.url, "RBAC").await;
+    remote
+}
+
+fn spawn_serve(f: &Fixture, extra: &[&str]) -> Remote {
     let mut child = Command::new(BIN)
         .args(["serve", "--http", "--port", "0", "--log", "warn"])
+        .args(["--allowed-clients", MCP_CLIENT])
         .args(extra)
         .env("BASE_URL", &f.sandbox.base_url)
         .env("CLIENT_ID", &f.sandbox.credentials.client_id)
@@ -252,7 +345,7 @@ async fn generation_started(f: &Fixture) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_tokens_the_organization_issued_for_this_server_get_in() {
     let f = Fixture::default().await;
-    let remote = serve(&f, &[]);
+    let remote = serve(&f, &[]).await;
     let ping = |token: Option<String>| {
         let request = remote.request(token.as_deref(), "tools/list", json!({}));
         async move { request.send().await.unwrap() }
@@ -398,7 +491,7 @@ async fn each_person_sees_and_calls_only_what_their_scopes_allow_and_the_audit_n
     let f = Fixture::default().await;
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
-    let remote = serve(&f, &["--audit-log", audit.to_str().unwrap()]);
+    let remote = serve(&f, &["--audit-log", audit.to_str().unwrap()]).await;
 
     let reader_tools = remote.tools(&remote.reader()).await;
     assert!(reader_tools.contains(&"list_applications".to_owned()));
@@ -465,7 +558,7 @@ async fn each_person_sees_and_calls_only_what_their_scopes_allow_and_the_audit_n
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreign_origins_and_hosts_are_refused_even_with_a_valid_token() {
     let f = Fixture::default().await;
-    let remote = serve(&f, &["--allowed-origins", "https://console.example.com"]);
+    let remote = serve(&f, &["--allowed-origins", "https://console.example.com"]).await;
     let token = remote.admin();
     let with = |name: &'static str, value: String| {
         let request = remote
@@ -563,7 +656,7 @@ async fn legacy_clients_get_a_session_and_progress_streams_as_sse() {
         ..Default::default()
     })
     .await;
-    let remote = serve(&f, &[]);
+    let remote = serve(&f, &[]).await;
     let token = remote.admin();
 
     // 2025-11-25: initialize gives a session id; later requests carry it.
@@ -661,7 +754,7 @@ async fn limits_and_health_endpoints() {
         ..Default::default()
     })
     .await;
-    let remote = serve(&f, &["--max-in-flight", "1", "--max-body-bytes", "65536"]);
+    let remote = serve(&f, &["--max-in-flight", "1", "--max-body-bytes", "65536"]).await;
     let token = remote.admin();
     assert_eq!(
         remote
@@ -725,7 +818,7 @@ async fn shutdown_lets_the_call_in_flight_finish() {
         ..Default::default()
     })
     .await;
-    let remote = serve(&f, &[]);
+    let remote = serve(&f, &[]).await;
     let token = remote.admin();
     let app_id = remote.create_app(&token, "Drain App").await;
     let call = remote.generation_in_flight(&f, &token, &app_id).await;
@@ -803,8 +896,8 @@ async fn two_instances_behind_a_round_robin_proxy_serve_one_client_without_sessi
     .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let public = format!("http://{}", listener.local_addr().unwrap());
-    let a = serve(&f, &["--public-url", &public]);
-    let b = serve(&f, &["--public-url", &public]);
+    let a = serve(&f, &["--public-url", &public]).await;
+    let b = serve(&f, &["--public-url", &public]).await;
     let proxy = std::sync::Arc::new(RoundRobin {
         backends: vec![a.base.clone(), b.base.clone()],
         next: Default::default(),
@@ -891,7 +984,8 @@ async fn native_tls_serves_https_with_the_given_certificate() {
             "--tls-key",
             key_path.to_str().unwrap(),
         ],
-    );
+    )
+    .await;
     assert!(
         remote.url.starts_with("https://127.0.0.1:"),
         "{}",
@@ -932,7 +1026,7 @@ async fn native_tls_serves_https_with_the_given_certificate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_confirmation_token_is_the_persons_it_was_made_for() {
     let f = Fixture::default().await;
-    let remote = serve(&f, &[]);
+    let remote = serve(&f, &[]).await;
     let kim = remote.admin();
     let mut other = remote.claims("openid mcp:applications:read mcp:applications:write");
     other["sub"] = json!("user-ana");
@@ -964,4 +1058,175 @@ async fn a_confirmation_token_is_the_persons_it_was_made_for() {
         )
         .await;
     assert_ne!(done["isError"], true, "{done}");
+}
+
+/// The escalation a person with only `mcp:applications:write` could make: another application
+/// authorized for the server's API resource, the server's URL among its audiences, the
+/// server's own client changed, a role granting `mcp:` scopes. Each is refused (and audited)
+/// without `mcp:admin`; a token from any client but the trusted one is refused, and so is one
+/// from the trusted client while it is authorized without RBAC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_gets_only_what_their_role_gives_and_the_server_keeps_its_registration() {
+    let f = Fixture::default().await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let remote = serve(&f, &["--audit-log", audit.to_str().unwrap()]).await;
+    let person = |sub: &str, scope: &str| {
+        let mut claims = remote.claims(scope);
+        claims["sub"] = json!(sub);
+        signing_key().sign(&claims)
+    };
+    let mallory = person(
+        "user-mallory",
+        "openid mcp:applications:read mcp:applications:write mcp:api_resources:read mcp:roles:write",
+    );
+    let app = remote.create_app(&mallory, "Mallory's app").await;
+    let resources = remote
+        .call(&mallory, "list_api_resources", json!({ "limit": 100 }))
+        .await;
+    let server_api = resources["structuredContent"]["api_resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["identifier"] == remote.url.as_str())
+        .and_then(|r| r["id"].as_str())
+        .unwrap_or_else(|| panic!("{resources}"))
+        .to_owned();
+    let all: Vec<&String> = asgardeo_mcp::tools::remote_scopes().iter().collect();
+    let client_app = {
+        let found = remote
+            .call(
+                &mallory,
+                "get_application_by_client_id",
+                json!({ "client_id": MCP_CLIENT }),
+            )
+            .await;
+        found["structuredContent"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let refusals = [
+        (
+            "authorize_api",
+            json!({ "appId": app, "id": server_api, "scopes": all }),
+        ),
+        (
+            "update_application_oauth_config",
+            json!({ "id": app, "audiences": [remote.url] }),
+        ),
+        (
+            "update_application_basic_info",
+            json!({ "id": client_app, "description": "mine now" }),
+        ),
+        ("delete_application", json!({ "app_id": client_app })),
+        (
+            "create_role",
+            json!({ "name": "everything", "permissions": ["mcp:users:write"] }),
+        ),
+    ];
+    f.clear_requests().await;
+    for (tool, arguments) in &refusals {
+        let refused = remote.call(&mallory, tool, arguments.clone()).await;
+        assert_eq!(refused["isError"], true, "{tool}: {refused}");
+        let words = text_of(&refused);
+        assert!(
+            words.contains("server's own registration") && words.contains("mcp:admin"),
+            "{tool}: {words}"
+        );
+    }
+    // Nothing was sent for any of them, and each is in the audit log.
+    let written = f.writes().await;
+    assert!(written.is_empty(), "{written:?}");
+    let records = common::audit_settles(&audit, refusals.len() + 1).await;
+    for (tool, _) in &refusals {
+        assert!(
+            records.iter().any(|r| r["tool"] == *tool
+                && r["user"] == "user-mallory"
+                && r["note"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("own registration")),
+            "{tool}: {records:?}"
+        );
+    }
+    // With the scope made for it, the same change goes through.
+    let owner = person(
+        "user-owner",
+        "openid mcp:applications:read mcp:applications:write mcp:admin",
+    );
+    let done = remote
+        .call(
+            &owner,
+            "authorize_api",
+            json!({ "appId": app, "id": server_api, "scopes": ["mcp:claims:read"] }),
+        )
+        .await;
+    assert_ne!(done["isError"], true, "{done}");
+
+    // A token the organization issued to Mallory's application (now authorized, as the owner
+    // allowed) still does not get in: only the trusted client's do.
+    let app_client = remote
+        .call(&mallory, "list_applications", json!({ "limit": 100 }))
+        .await;
+    let app_client_id = app_client["structuredContent"]["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == app.as_str())
+        .and_then(|a| a["client_id"].as_str())
+        .unwrap()
+        .to_owned();
+    let mut foreign = remote.claims("openid mcp:users:write mcp:admin");
+    foreign["azp"] = json!(app_client_id);
+    foreign["client_id"] = json!(app_client_id);
+    let answer = remote
+        .request(Some(&signing_key().sign(&foreign)), "tools/list", json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = answer.json().await.unwrap();
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("does not trust"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trusted_client_gets_in_only_while_it_is_authorized_under_rbac() {
+    let f = Fixture::default().await;
+    let remote = spawn_serve(&f, &[]);
+    register(&f, &remote.url, "No Policy").await;
+    let answer = remote
+        .request(Some(&remote.admin()), "tools/list", json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = answer.json().await.unwrap();
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("only RBAC"),
+        "{body}"
+    );
+    // Without the flag the server does not start: it would trust every client.
+    let refused = Command::new(BIN)
+        .args(["serve", "--http", "--port", "0"])
+        .env("BASE_URL", &f.sandbox.base_url)
+        .env("CLIENT_ID", &f.sandbox.credentials.client_id)
+        .env("CLIENT_SECRET", &f.sandbox.credentials.client_secret)
+        .env_remove("ASGARDEO_MCP_ALLOWED_CLIENTS")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--allowed-clients"),
+        "{refused:?}"
+    );
 }

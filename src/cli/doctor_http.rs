@@ -243,6 +243,8 @@ pub(crate) async fn run(global: &Global, url: &url::Url, json_out: bool) -> Resu
 
     // 5. The organization knows the server under this URL (needs this machine's credentials).
     checks.push(registration(global, &resource).await);
+    // 6. The clients whose tokens it takes are authorized for it under RBAC.
+    checks.push(trusted_clients(global, &resource).await);
 
     let ok = checks
         .iter()
@@ -270,6 +272,64 @@ pub(crate) async fn run(global: &Global, url: &url::Url, json_out: bool) -> Resu
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Each client in ASGARDEO_MCP_ALLOWED_CLIENTS, as `serve --http` will judge its tokens: known
+/// to the organization and authorized for this server's API resource under RBAC.
+async fn trusted_clients(global: &Global, resource: &str) -> Check {
+    let allowed: Vec<String> = std::env::var("ASGARDEO_MCP_ALLOWED_CLIENTS")
+        .unwrap_or_default()
+        .split(',')
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if allowed.is_empty() {
+        return check(
+            "trusted clients",
+            Status::NotChecked,
+            "ASGARDEO_MCP_ALLOWED_CLIENTS is not set here (serve --http needs it: the client id setup-remote printed)",
+        );
+    }
+    #[cfg(not(feature = "remote"))]
+    {
+        let _ = (global, resource);
+        check(
+            "trusted clients",
+            Status::NotChecked,
+            "this build has no remote mode to judge tokens with",
+        )
+    }
+    #[cfg(feature = "remote")]
+    trusted_clients_checked(global, resource, allowed).await
+}
+
+#[cfg(feature = "remote")]
+async fn trusted_clients_checked(global: &Global, resource: &str, allowed: Vec<String>) -> Check {
+    let Ok(server) = build_server(global).await else {
+        return check(
+            "trusted clients",
+            Status::NotChecked,
+            "no BASE_URL/CLIENT_ID/CLIENT_SECRET here to look the clients up",
+        );
+    };
+    let clients = crate::remote::TrustedClients::new(
+        allowed.clone(),
+        resource,
+        server.tools().upstream.clone(),
+    );
+    for client in &allowed {
+        if let Err(refusal) = clients.admit(Some(client)).await {
+            return check("trusted clients", Status::Fail, refusal.to_string());
+        }
+    }
+    check(
+        "trusted clients",
+        Status::Ok,
+        format!(
+            "{} authorized for {resource} under RBAC; tokens from any other client are refused",
+            allowed.join(", ")
+        ),
+    )
 }
 
 async fn registration(global: &Global, resource: &str) -> Check {

@@ -186,6 +186,11 @@ pub(crate) struct ServeArgs {
     /// Signature algorithms accepted: RS256 (default), PS256, ES256; comma-separated.
     #[arg(long, default_value = "RS256", value_delimiter = ',')]
     token_algorithms: Vec<String>,
+    /// The client ids whose tokens are taken (the MCP client application `setup-remote`
+    /// made; it prints the id): comma-separated. Each must be authorized for this server's API
+    /// resource under RBAC. Required with authentication.
+    #[arg(long, env = "ASGARDEO_MCP_ALLOWED_CLIENTS", value_delimiter = ',')]
+    allowed_clients: Vec<String>,
     /// Serve without authentication (only on a loopback address; for trying and conformance).
     #[arg(long)]
     no_auth: bool,
@@ -447,6 +452,7 @@ async fn serve_http(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
             issuer: args.issuer.clone(),
             jwks_url: args.jwks_url.clone(),
             algorithms,
+            allowed_clients: args.allowed_clients.clone(),
             ..Default::default()
         }),
         max_body_bytes: args.max_body_bytes,

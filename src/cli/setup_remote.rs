@@ -109,9 +109,11 @@ pub async fn run(global: &Global, args: &SetupRemoteArgs) -> Result<ExitCode> {
         output::line(&serde_json::to_string_pretty(&report)?);
     } else {
         output::line(&format!(
-            "\nDone. Serve with:\n  asgardeo-mcp serve --http --public-url {} --audience {}\nPeople sign in with client id {} (public client, PKCE; no secret).",
+            "\nDone. Serve with:\n  asgardeo-mcp serve --http --public-url {} --audience {} --allowed-clients {}\n(or ASGARDEO_MCP_ALLOWED_CLIENTS={}). People sign in with client id {} (public client, PKCE; no secret); the server takes tokens from that client only.",
             args.audience.trim_end_matches("/mcp"),
             args.audience,
+            report["client_id"].as_str().unwrap_or_default(),
+            report["client_id"].as_str().unwrap_or_default(),
             report["client_id"].as_str().unwrap_or_default()
         ));
     }
@@ -280,6 +282,8 @@ async fn setup(session: &Session, args: &SetupRemoteArgs) -> Result<Value> {
         "api_resource_id": resource_id,
         "application_id": app_id,
         "client_id": client_id,
+        "allowed_clients": [client_id],
+        "serve": ["serve", "--http", "--audience", args.audience, "--allowed-clients", client_id],
         "redirect_urls": args.redirect_urls,
         "scopes": scopes,
         "roles": roles,

@@ -14,6 +14,7 @@
 //! - Shutdown stops accepting, lets calls in flight finish (up to the drain time), then closes
 //!   the streams that remain.
 
+mod clients;
 mod tls;
 pub mod token;
 
@@ -38,6 +39,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::server::AsgardeoServer;
 use crate::tools::remote_scopes;
+pub use clients::{ClientRefusal, TrustedClients};
 pub use token::{Algorithm, Rejection, TokenPolicy, Validator};
 
 /// Where and how to serve.
@@ -71,6 +73,9 @@ pub struct AuthOptions {
     pub jwks_url: Option<url::Url>,
     pub algorithms: Vec<Algorithm>,
     pub leeway: Duration,
+    /// The client ids whose tokens are taken (`azp`/`client_id`): the MCP client application
+    /// `setup-remote` made, and any others the deployment trusts.
+    pub allowed_clients: Vec<String>,
 }
 
 impl Default for AuthOptions {
@@ -81,6 +86,7 @@ impl Default for AuthOptions {
             jwks_url: None,
             algorithms: vec![Algorithm::Rs256],
             leeway: Duration::from_secs(60),
+            allowed_clients: Vec::new(),
         }
     }
 }
@@ -90,6 +96,7 @@ impl Default for AuthOptions {
 struct Shared {
     server: AsgardeoServer,
     validator: Option<Validator>,
+    clients: Option<TrustedClients>,
     /// `<public>/mcp`: the protected resource.
     resource: String,
     /// Where the resource's metadata is, for `WWW-Authenticate`.
@@ -209,6 +216,13 @@ pub fn check(options: &HttpOptions) -> Result<()> {
     if options.max_in_flight == 0 {
         bail!("--max-in-flight must be at least 1");
     }
+    if let Some(auth) = &options.auth
+        && auth.allowed_clients.iter().all(|c| c.trim().is_empty())
+    {
+        bail!(
+            "--allowed-clients (ASGARDEO_MCP_ALLOWED_CLIENTS) is required: the client id(s) whose tokens this server takes, such as the MCP client application `asgardeo-mcp setup-remote` made (it prints the id). Any other application of the organization could otherwise mint tokens for this server."
+        );
+    }
     Ok(())
 }
 
@@ -257,6 +271,26 @@ pub async fn bind(server: AsgardeoServer, options: HttpOptions) -> Result<Bound>
             upstream.clone(),
         )
     });
+    let audience = validator
+        .as_ref()
+        .map_or_else(|| resource.clone(), |v| v.policy().audience.clone());
+    let clients = options.auth.as_ref().map(|auth| {
+        TrustedClients::new(
+            auth.allowed_clients
+                .iter()
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty()),
+            &audience,
+            upstream.clone(),
+        )
+    });
+    // The tools must not rewrite the registration that protects this server.
+    if let Some(clients) = &clients {
+        server.protect_registration(crate::server::Registration {
+            audience: audience.clone(),
+            clients: clients.allowed().map(str::to_owned).collect(),
+        });
+    }
     let mcp_stop = CancellationToken::new();
     let hosts = allowed_hosts(&options, &public);
     let config = StreamableHttpServerConfig::default()
@@ -277,6 +311,7 @@ pub async fn bind(server: AsgardeoServer, options: HttpOptions) -> Result<Bound>
     let shared = Shared {
         server,
         validator,
+        clients,
         metadata_url: format!("{public}/.well-known/oauth-protected-resource/mcp"),
         resource: resource.clone(),
         in_flight: in_flight.clone(),
@@ -442,7 +477,32 @@ async fn authenticate(State(shared): State<Shared>, mut request: Request, next: 
     let Some(token) = bearer else {
         return challenge(&shared, None);
     };
-    match validator.validate(&token).await {
+    let checked = match validator.validate(&token).await {
+        Ok(user) => match &shared.clients {
+            Some(clients) => match clients.admit(user.client_id.as_deref()).await {
+                Ok(()) => Ok(user),
+                Err(refusal) if refusal.is_unavailable() => {
+                    tracing::warn!(error = %refusal, "cannot check the token's client");
+                    let mut response = json_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "temporarily_unavailable",
+                        &refusal.to_string(),
+                    );
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                    return response;
+                }
+                Err(refusal) => {
+                    tracing::info!(reason = %refusal, sub = %user.sub, "refused a token's client");
+                    return challenge_with(&shared, Some(&refusal.to_string()));
+                }
+            },
+            None => Ok(user),
+        },
+        Err(rejection) => Err(rejection),
+    };
+    match checked {
         Ok(user) => {
             if !user.scopes.iter().any(|s| s.starts_with("mcp:")) {
                 tracing::info!(sub = %user.sub, "refused: the token grants no mcp: scope");
@@ -506,6 +566,11 @@ fn quoted(text: &str) -> String {
 
 /// 401 with the challenge that leads a client to the metadata (RFC 9728 §5.1).
 fn challenge(shared: &Shared, rejection: Option<&Rejection>) -> Response {
+    challenge_with(shared, rejection.map(ToString::to_string).as_deref())
+}
+
+/// The 401: with `error="invalid_token"` and the reason when a token was refused.
+fn challenge_with(shared: &Shared, rejection: Option<&str>) -> Response {
     let base = format!(
         "Bearer resource_metadata=\"{}\", scope=\"{}\"",
         shared.metadata_url,
@@ -515,9 +580,9 @@ fn challenge(shared: &Shared, rejection: Option<&Rejection>) -> Response {
         Some(r) => (
             format!(
                 "{base}, error=\"invalid_token\", error_description=\"{}\"",
-                quoted(&r.to_string())
+                quoted(r)
             ),
-            r.to_string(),
+            r.to_owned(),
         ),
         None => (
             base.clone(),

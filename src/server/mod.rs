@@ -12,6 +12,7 @@ mod guided;
 mod in_process;
 mod presentation;
 mod safety;
+mod self_protection;
 pub mod stdio;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,6 +38,7 @@ pub use presentation::{
     Product, is_read_only, localize, present, tool_definitions, tool_table_markdown, unwrap_lines,
 };
 pub use safety::{CONFIRMATION_TOKEN, DRY_RUN, diff};
+pub use self_protection::Registration;
 
 use crate::api::{CallMode, CallScope, ConfirmedState, state_digest};
 use crate::tools::{
@@ -108,6 +110,8 @@ struct Inner {
     /// Sessions that have listed tools and should hear when the list changes.
     listeners: Mutex<Vec<Peer<RoleServer>>>,
     confirmations: Confirmations,
+    /// Remote mode: what protects the server, which its tools must not change unasked.
+    guard: OnceLock<self_protection::Guard>,
 }
 
 /// The server. Cheap to clone: every clone (one per session in remote mode) shares the tools,
@@ -147,6 +151,7 @@ impl AsgardeoServer {
                 catalogue: OnceLock::new(),
                 filtered_out,
                 confirmations: Confirmations::new(options.confirmation_ttl),
+                guard: OnceLock::new(),
                 options,
                 audit,
                 access,
@@ -469,6 +474,15 @@ impl AsgardeoServer {
         }
     }
 
+    /// Remote mode: the tools may not change `registration` unless the person's token carries
+    /// `mcp:admin`. Set once, when the HTTP layer knows the server's audience and clients.
+    pub fn protect_registration(&self, registration: Registration) {
+        let _ = self
+            .inner
+            .guard
+            .set(self_protection::Guard::new(registration));
+    }
+
     /// Audits a call of a tool that writes which ended without a live run: nothing was sent.
     fn audit_unsent(
         &self,
@@ -541,6 +555,30 @@ impl AsgardeoServer {
                 return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
             }
         };
+        if !controls.dry_run
+            && let (Some(user), Some(guard)) = (remote_user(&context), self.inner.guard.get())
+            && !user.scopes.contains(self_protection::ADMIN_SCOPE)
+            && let Err(refusal) = guard
+                .check(
+                    &self.inner.tools,
+                    &name,
+                    request.arguments.as_ref().unwrap_or(&Default::default()),
+                )
+                .await
+        {
+            let words = match refusal {
+                self_protection::Refusal::Protected(how) => format!(
+                    "Refused: this changes the server's own registration in the organization ({how}). That needs the scope `{}` in your sign-in, which your roles do not give; ask an administrator of this server. Nothing was sent.",
+                    self_protection::ADMIN_SCOPE
+                ),
+                self_protection::Refusal::Unknown(why) => format!(
+                    "Refused: whether this changes the server's own registration could not be checked ({why}), so nothing was sent. Retry in a moment."
+                ),
+            };
+            let result = Ok(CallToolResult::error(vec![ContentBlock::text(words)]).into());
+            self.audit_unsent(&name, caller, &result, PROTECTED);
+            return result;
+        }
         if controls.dry_run {
             let (result, scope) = self
                 .run_call(&tool, request, context, caller.clone(), Run::dry())
@@ -574,6 +612,8 @@ const AWAITING_CONFIRMATION: &str = "awaiting the person's confirmation: nothing
 const NOT_CONFIRMED: &str = "not confirmed: nothing sent";
 const NOTHING_TO_CONFIRM: &str = "ended before any write: nothing sent";
 const NOT_PERMITTED: &str = "refused: the person's token lacks the tool's scope; nothing sent";
+const PROTECTED: &str =
+    "refused: changes the server's own registration without mcp:admin; nothing sent";
 
 /// How one run of a tool goes.
 #[derive(Debug, Clone)]

@@ -445,8 +445,13 @@ pub fn remote_scope(tool: &str) -> Option<String> {
     })
 }
 
-/// Every remote-mode scope some tool needs, toolset by toolset (read before write); derived
-/// from the catalogue once.
+/// The remote-mode scope that lets a person change the server's own registration (its API
+/// resource, its client applications, the roles granting `mcp:` scopes), which the write scopes
+/// alone never do.
+pub const REMOTE_ADMIN_SCOPE: &str = "mcp:admin";
+
+/// Every remote-mode scope some tool needs, toolset by toolset (read before write), then
+/// [`REMOTE_ADMIN_SCOPE`]; derived from the catalogue once.
 pub fn remote_scopes() -> &'static [String] {
     static SCOPES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     SCOPES.get_or_init(|| {
@@ -462,6 +467,7 @@ pub fn remote_scopes() -> &'static [String] {
                 }
             }
         }
+        scopes.push(REMOTE_ADMIN_SCOPE.to_owned());
         scopes
     })
 }

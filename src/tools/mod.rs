@@ -22,8 +22,8 @@ use std::time::Duration;
 use rmcp::handler::server::router::tool::ToolRouter;
 
 pub use catalog::{
-    Access, CATALOG, TOOLSETS, ToolEntry, catalog_entry, remote_scope, remote_scopes,
-    required_scopes, scopes_for,
+    Access, CATALOG, REMOTE_ADMIN_SCOPE, TOOLSETS, ToolEntry, catalog_entry, remote_scope,
+    remote_scopes, required_scopes, scopes_for,
 };
 pub use outcome::{Answered, OrExplain, OrExplainOptional, ToolError, Written, intend};
 

@@ -46,7 +46,7 @@ const port = await new Promise((resolve) => {
 const url = `http://127.0.0.1:${port}/mcp`;
 run("call", "create_user", "--json", JSON.stringify({ username: "ts-reader@sandbox.test", email: "ts-reader@sandbox.test", first_name: "Ts", last_name: "Reader", password: "Reader-Pass-2" }));
 const report = JSON.parse(run("setup-remote", "--json", "--audience", url, "--redirect-url", REDIRECT, "--admin-user", "admin@sandbox.test", "--reader-user", "ts-reader@sandbox.test"));
-await start(["serve", "--http", "--port", String(port)], env, (l) => l.some((x) => x.includes("listening on")));
+await start(["serve", "--http", "--port", String(port), "--allowed-clients", report.client_id], env, (l) => l.some((x) => x.includes("listening on")));
 
 /** The browser half: the authorization URL, the login form, the redirect back with a code. */
 async function signIn(authorizationUrl, username, password) {

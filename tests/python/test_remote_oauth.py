@@ -48,7 +48,7 @@ def remote(binary, sandbox):
     report = json.loads(run(binary, env, "setup-remote", "--json", "--audience", audience,
                             "--redirect-url", REDIRECT, "--admin-user", ADMIN[0], "--reader-user", READER[0]))
     server = subprocess.Popen(
-        [binary, "serve", "--http", "--port", str(port)], env=env,
+        [binary, "serve", "--http", "--port", str(port), "--allowed-clients", report["client_id"]], env=env,
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     line = server.stdout.readline()
@@ -177,11 +177,20 @@ def test_doctor_checks_the_deployment_as_a_client_meets_it(binary, remote):
 
     env = {k: v for k, v in os.environ.items() if k not in ("BASE_URL", "CLIENT_ID", "CLIENT_SECRET")}
     env.update(remote["sandbox"])
+    env["ASGARDEO_MCP_ALLOWED_CLIENTS"] = remote["client_id"]
     report = json.loads(run(binary, env, "doctor", "--http", remote["url"], "--json"))
     assert report["ok"], report
     statuses = {c["name"]: c["status"] for c in report["checks"]}
     assert statuses == {"challenge": "ok", "metadata": "ok", "authorization server": "ok",
-                        "signing keys": "ok", "readiness": "ok", "registration": "ok"}, statuses
+                        "signing keys": "ok", "readiness": "ok", "registration": "ok",
+                        "trusted clients": "ok"}, statuses
+    # A client the organization never authorized for the server fails the check, and says so.
+    env["ASGARDEO_MCP_ALLOWED_CLIENTS"] = "not-a-registered-client"
+    done = subprocess.run([binary, "doctor", "--http", remote["url"], "--json"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    trusted = next(c for c in json.loads(done.stdout)["checks"] if c["name"] == "trusted clients")
+    assert trusted["status"] == "fail" and "not authorized" in trusted["detail"], trusted
+    del env["ASGARDEO_MCP_ALLOWED_CLIENTS"]
 
     # An unprotected server is a failure, and says why.
     port = free_port()
