@@ -1,7 +1,9 @@
 //! Remote mode under load: the release binary serving `--http` with token checks on, against a
 //! sandbox (in this process) with 50 applications; 1, 16 and 64 concurrent clients each send a
 //! bounded number of `list_applications` calls (2026-07-28, no session) with a signed bearer
-//! token. Reports requests per second, p50/p99 latency and the server's resident memory.
+//! token. Reports requests per second, p50/p99 latency and the server's resident memory. Then
+//! the limits: one person holding 256 slow bodies while another person calls, and 2,000
+//! legacy sessions opened and abandoned (by one person, then by 100), with the memory after.
 //! Run: `cargo bench --bench http_load` (builds the release binary first). Loopback only.
 
 // A benchmark reports on stdout; the server's stdout rule does not apply here.
@@ -119,6 +121,12 @@ async fn main() {
             "1024",
             "--allowed-clients",
             BENCH_CLIENT,
+            "--max-in-flight-per-person",
+            "64",
+            "--body-timeout",
+            "5",
+            "--session-idle",
+            "5",
         ])
         .env("BASE_URL", &sandbox.base_url)
         .env("CLIENT_ID", &sandbox.credentials.client_id)
@@ -216,6 +224,117 @@ async fn main() {
             rss_kib(pid) as f64 / 1024.0
         );
     }
+    limits(&sandbox, &url, pid).await;
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// A token for person `sub`.
+fn token_for(sandbox: &Sandbox, url: &str, sub: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    signing_key().sign(&json!({
+        "iss": format!("{}/oauth2/token", sandbox.base_url), "sub": sub, "aud": url,
+        "azp": BENCH_CLIENT, "scope": "mcp:applications:read", "iat": now, "nbf": now,
+        "exp": now + 3600,
+    }))
+}
+
+async fn limits(sandbox: &Sandbox, url: &str, pid: u32) {
+    use tokio::io::AsyncWriteExt;
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/mcp")
+        .to_owned();
+    let slow = token_for(sandbox, url, "slow");
+    let mut held = Vec::new();
+    for _ in 0..256 {
+        let Ok(mut stream) = tokio::net::TcpStream::connect(&addr).await else {
+            continue;
+        };
+        let start = format!(
+            "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {slow}\r\nContent-Type: application/json\r\nMCP-Protocol-Version: 2026-07-28\r\nContent-Length: 500\r\n\r\n{{"
+        );
+        if stream.write_all(start.as_bytes()).await.is_ok() {
+            held.push(stream);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let other = token_for(sandbox, url, "other");
+    let http = reqwest::Client::new();
+    let list = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": { "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {} } } })
+    .to_string();
+    let mut ok = 0;
+    let mut samples = Vec::new();
+    for _ in 0..100 {
+        let t = Instant::now();
+        let answer = http
+            .post(url)
+            .bearer_auth(&other)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/list")
+            .body(list.clone())
+            .send()
+            .await;
+        if answer.is_ok_and(|a| a.status().is_success()) {
+            ok += 1;
+        }
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    println!(
+        "\nwith one person holding {} slow bodies: another person's calls {ok}/100 answered, p50 {:.2} ms, p99 {:.2} ms",
+        held.len(),
+        percentile(&samples, 0.5).as_secs_f64() * 1e3,
+        percentile(&samples, 0.99).as_secs_f64() * 1e3
+    );
+    drop(held);
+
+    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "b", "version": "1" } } })
+    .to_string();
+    let open = |token: String| {
+        let (http, url, body) = (http.clone(), url.to_owned(), initialize.clone());
+        async move {
+            http.post(&url)
+                .bearer_auth(token)
+                .header("accept", "application/json, text/event-stream")
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .is_ok_and(|a| a.status().is_success())
+        }
+    };
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let before = rss_kib(pid);
+    let one = token_for(sandbox, url, "hoarder");
+    let mut opened = 0;
+    for _ in 0..2000 {
+        if open(one.clone()).await {
+            opened += 1;
+        }
+    }
+    println!(
+        "2,000 sessions asked for by one person: {opened} opened; RSS {:.1} MiB before, {:.1} MiB after",
+        before as f64 / 1024.0,
+        rss_kib(pid) as f64 / 1024.0
+    );
+    let mut opened = 0;
+    for i in 0..2000 {
+        if open(token_for(sandbox, url, &format!("person-{}", i % 100))).await {
+            opened += 1;
+        }
+    }
+    let full = rss_kib(pid);
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    println!(
+        "2,000 sessions asked for by 100 people: {opened} opened, RSS {:.1} MiB; after they idle out {:.1} MiB (before any: {:.1} MiB)",
+        full as f64 / 1024.0,
+        rss_kib(pid) as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
 }

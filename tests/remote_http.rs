@@ -1230,3 +1230,154 @@ async fn the_trusted_client_gets_in_only_while_it_is_authorized_under_rbac() {
         "{refused:?}"
     );
 }
+
+/// A raw HTTP/1.1 request's start: the request line and headers, and `body` of a body that
+/// claims `length` bytes.
+fn partial_request(addr: &str, token: &str, length: usize, body: &str) -> String {
+    format!(
+        "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: {MODERN}\r\nMcp-Method: tools/list\r\nContent-Length: {length}\r\n\r\n{body}"
+    )
+}
+
+/// What the server answers on a raw connection, once it answers or closes.
+async fn answer_on(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// One person holding slow bodies takes only their share: another person's calls still go
+/// through, the slow ones end with 408 within the body timeout, headers that never finish are
+/// dropped within the header timeout, and legacy sessions are capped per person and closed when
+/// idle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_one_person_can_starve_the_others() {
+    use tokio::io::AsyncWriteExt;
+    let f = Fixture::default().await;
+    let remote = serve(
+        &f,
+        &[
+            "--max-in-flight",
+            "8",
+            "--max-in-flight-per-person",
+            "3",
+            "--body-timeout",
+            "2",
+            "--header-timeout",
+            "1",
+            "--max-sessions-per-person",
+            "2",
+            "--session-idle",
+            "1",
+        ],
+    )
+    .await;
+    let addr = remote.base.trim_start_matches("http://").to_owned();
+    let slow_one = remote.admin();
+    let mut held = Vec::new();
+    // As many slow bodies as the server takes calls in all.
+    for _ in 0..8 {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        stream
+            .write_all(partial_request(&addr, &slow_one, 200, "{\"jsonrpc\"").as_bytes())
+            .await
+            .unwrap();
+        held.push(stream);
+    }
+    // The server has read their headers; its share for that person is full.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let other = remote.reader();
+    let started = std::time::Instant::now();
+    let answer = remote
+        .request(Some(&other), "tools/list", json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK, "another person's call");
+    let over = remote
+        .request(Some(&slow_one), "tools/list", json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        over.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "beyond one person's share"
+    );
+    let mut statuses = Vec::new();
+    for stream in &mut held {
+        let answer = answer_on(stream).await;
+        statuses.push(answer.split(' ').nth(1).unwrap_or_default().to_owned());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "408").count(),
+        3,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "429").count(),
+        5,
+        "{statuses:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(15));
+
+    // Headers that never finish: the connection is dropped, no answer is owed.
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(b"POST /mcp HTTP/1.1\r\nHost: ")
+        .await
+        .unwrap();
+    let dropped = std::time::Instant::now();
+    answer_on(&mut stream).await;
+    assert!(
+        dropped.elapsed() < Duration::from_secs(10),
+        "header timeout"
+    );
+
+    // Legacy sessions: two for this person, a third refused; idle ones closed.
+    let initialize = |token: String| {
+        let request = remote
+            .http
+            .post(&remote.url)
+            .bearer_auth(token)
+            .header("accept", "application/json, text/event-stream")
+            .json(&json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } }));
+        async move { request.send().await.unwrap() }
+    };
+    let first = initialize(slow_one.clone()).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first_id = first.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(initialize(slow_one.clone()).await.status(), StatusCode::OK);
+    assert_eq!(
+        initialize(slow_one.clone()).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a third session for one person"
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let gone = remote
+        .http
+        .post(&remote.url)
+        .bearer_auth(&slow_one)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", &first_id)
+        .header("mcp-protocol-version", "2025-11-25")
+        .json(&json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/list" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        gone.status(),
+        StatusCode::NOT_FOUND,
+        "an idle session is closed"
+    );
+    assert_eq!(
+        initialize(slow_one.clone()).await.status(),
+        StatusCode::OK,
+        "closed sessions free the person's share"
+    );
+}

@@ -200,6 +200,27 @@ pub(crate) struct ServeArgs {
     /// Calls in flight at once; beyond, 503 with Retry-After.
     #[arg(long, default_value_t = 256)]
     max_in_flight: usize,
+    /// Calls in flight at once for one person; beyond, 429 with Retry-After.
+    #[arg(long, default_value_t = 32)]
+    max_in_flight_per_person: usize,
+    /// Seconds a request's headers (and a TLS handshake) may take to arrive.
+    #[arg(long, default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds a request's body may take to arrive; beyond, 408.
+    #[arg(long, default_value_t = 10)]
+    body_timeout: u64,
+    /// Connections open at once; a new one beyond is closed.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// Legacy (2025-11-25/06-18) sessions open at once, in all.
+    #[arg(long, default_value_t = 1000)]
+    max_sessions: usize,
+    /// Legacy sessions open at once for one person.
+    #[arg(long, default_value_t = 16)]
+    max_sessions_per_person: usize,
+    /// Seconds a legacy session may go unused before it is closed.
+    #[arg(long, default_value_t = 300)]
+    session_idle: u64,
     /// How long shutdown waits for calls in flight, in seconds.
     #[arg(long, default_value_t = 30)]
     drain_timeout: u64,
@@ -457,6 +478,13 @@ async fn serve_http(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         }),
         max_body_bytes: args.max_body_bytes,
         max_in_flight: args.max_in_flight,
+        max_in_flight_per_person: args.max_in_flight_per_person,
+        header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+        body_timeout: Duration::from_secs(args.body_timeout.max(1)),
+        max_connections: args.max_connections,
+        max_sessions: args.max_sessions,
+        max_sessions_per_person: args.max_sessions_per_person,
+        session_idle: Duration::from_secs(args.session_idle.max(1)),
         drain: Duration::from_secs(args.drain_timeout),
         tls: args
             .tls_cert

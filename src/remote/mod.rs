@@ -15,6 +15,7 @@
 //!   the streams that remain.
 
 mod clients;
+mod listener;
 mod tls;
 pub mod token;
 
@@ -58,9 +59,46 @@ pub struct HttpOptions {
     pub auth: Option<AuthOptions>,
     pub max_body_bytes: usize,
     pub max_in_flight: usize,
+    /// Calls in flight at once for one person: no one person can take every slot.
+    pub max_in_flight_per_person: usize,
+    /// A request's headers (and a TLS handshake) must arrive within this.
+    pub header_timeout: Duration,
+    /// A request's body must arrive within this.
+    pub body_timeout: Duration,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Legacy (2025-11-25/06-18) sessions open at once, in all and for one person.
+    pub max_sessions: usize,
+    pub max_sessions_per_person: usize,
+    /// A legacy session unused this long is closed, and its memory freed.
+    pub session_idle: Duration,
     /// How long shutdown waits for calls in flight.
     pub drain: Duration,
     pub tls: Option<tls::TlsFiles>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            port: 8000,
+            public_url: None,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            auth: Some(AuthOptions::default()),
+            max_body_bytes: 1 << 20,
+            max_in_flight: 256,
+            max_in_flight_per_person: 32,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            max_sessions: 1000,
+            max_sessions_per_person: 16,
+            session_idle: Duration::from_secs(300),
+            drain: Duration::from_secs(30),
+            tls: None,
+        }
+    }
 }
 
 pub use tls::TlsFiles;
@@ -104,6 +142,13 @@ struct Shared {
     in_flight: Arc<Semaphore>,
     max_in_flight: usize,
     owners: Arc<SessionOwners>,
+    /// Calls in flight per person, and the most one person may have.
+    people: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    max_per_person: usize,
+    body_timeout: Duration,
+    max_body_bytes: usize,
+    max_sessions: usize,
+    max_sessions_per_person: usize,
 }
 
 /// Who opened each legacy (2025-11-25/06-18) session: a session answers only the person who
@@ -115,16 +160,16 @@ struct SessionOwners {
 }
 
 impl SessionOwners {
-    const KEEP: Duration = Duration::from_secs(24 * 3600);
-
     fn owner(&self, session: &str) -> Option<String> {
-        let owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
-        owners.get(session).map(|(sub, _)| sub.clone())
+        let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        owners.get_mut(session).map(|(sub, used)| {
+            *used = std::time::Instant::now();
+            sub.clone()
+        })
     }
 
     fn bind(&self, session: &str, sub: &str) {
         let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
-        owners.retain(|_, (_, at)| at.elapsed() < Self::KEEP);
         owners.insert(
             session.to_owned(),
             (sub.to_owned(), std::time::Instant::now()),
@@ -134,6 +179,27 @@ impl SessionOwners {
     fn end(&self, session: &str) {
         let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
         owners.remove(session);
+    }
+
+    /// Sessions open in all, and those of `sub`.
+    fn counts(&self, sub: &str) -> (usize, usize) {
+        let owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        let theirs = owners.values().filter(|(owner, _)| owner == sub).count();
+        (owners.len(), theirs)
+    }
+
+    /// Takes out the sessions unused for `idle`, for closing.
+    fn idle(&self, idle: Duration) -> Vec<String> {
+        let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        let stale: Vec<String> = owners
+            .iter()
+            .filter(|(_, (_, used))| used.elapsed() >= idle)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &stale {
+            owners.remove(id);
+        }
+        stale
     }
 }
 
@@ -237,6 +303,7 @@ pub struct Bound {
     max_in_flight: usize,
     drain: Duration,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: listener::ConnectionLimits,
 }
 
 /// Binds the address and builds the router.
@@ -302,11 +369,11 @@ pub async fn bind(server: AsgardeoServer, options: HttpOptions) -> Result<Bound>
         .with_max_request_body_bytes(options.max_body_bytes)
         .with_cancellation_token(mcp_stop.clone());
     let factory_server = server.clone();
-    let mcp = StreamableHttpService::new(
-        move || Ok(factory_server.clone()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    );
+    let mut sessions = LocalSessionManager::default();
+    sessions.session_config.keep_alive = Some(options.session_idle);
+    let sessions = Arc::new(sessions);
+    let mcp =
+        StreamableHttpService::new(move || Ok(factory_server.clone()), sessions.clone(), config);
     let in_flight = Arc::new(Semaphore::new(options.max_in_flight));
     let shared = Shared {
         server,
@@ -317,9 +384,38 @@ pub async fn bind(server: AsgardeoServer, options: HttpOptions) -> Result<Bound>
         in_flight: in_flight.clone(),
         max_in_flight: options.max_in_flight,
         owners: Arc::default(),
+        people: Arc::default(),
+        max_per_person: options.max_in_flight_per_person.max(1),
+        body_timeout: options.body_timeout,
+        max_body_bytes: options.max_body_bytes,
+        max_sessions: options.max_sessions.max(1),
+        max_sessions_per_person: options.max_sessions_per_person.max(1),
     };
+    // Legacy sessions unused for `session_idle` are closed here, whatever rmcp's worker does,
+    // so that what they hold is freed.
+    {
+        let (owners, sessions, idle) = (
+            shared.owners.clone(),
+            sessions.clone(),
+            options.session_idle,
+        );
+        let every = (idle / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                for id in owners.idle(idle) {
+                    use rmcp::transport::streamable_http_server::session::SessionManager;
+                    let _ = sessions.close_session(&id.as_str().into()).await;
+                }
+            }
+        });
+    }
+    // In order: the bound on calls in flight, the token, the person's share of calls and of
+    // sessions, the body within its time.
     let protected = Router::new()
         .route_service("/mcp", mcp)
+        .layer(middleware::from_fn_with_state(shared.clone(), body_within))
+        .layer(middleware::from_fn_with_state(shared.clone(), fair_share))
         .layer(middleware::from_fn_with_state(shared.clone(), authenticate))
         .layer(middleware::from_fn_with_state(shared.clone(), limit));
     let router = Router::new()
@@ -340,6 +436,10 @@ pub async fn bind(server: AsgardeoServer, options: HttpOptions) -> Result<Bound>
         max_in_flight: options.max_in_flight,
         drain: options.drain,
         tls,
+        limits: listener::ConnectionLimits {
+            max_connections: options.max_connections,
+            header_timeout: options.header_timeout,
+        },
     })
 }
 
@@ -372,20 +472,15 @@ impl Bound {
                 drained.cancel();
             });
         }
-        match self.tls {
-            Some(acceptor) => {
-                tls::serve(self.listener, acceptor, self.router, stopping, drained).await
-            }
-            None => {
-                let drained_wait = drained.clone();
-                axum::serve(self.listener, self.router)
-                    .with_graceful_shutdown(async move { stopping.cancelled().await })
-                    .await
-                    .context("serving HTTP")?;
-                drained_wait.cancelled().await;
-                Ok(())
-            }
-        }
+        listener::serve(
+            self.listener,
+            self.tls,
+            self.router,
+            self.limits,
+            stopping,
+            drained,
+        )
+        .await
     }
 }
 
@@ -455,6 +550,125 @@ async fn limit(State(shared): State<Shared>, request: Request, next: Next) -> Re
         chunk
     });
     Response::from_parts(parts, Body::from_stream(stream))
+}
+
+/// One person's share: at most `max_per_person` calls in flight, and `max_sessions_per_person`
+/// legacy sessions (of `max_sessions` in all), so that no one person can take every slot.
+async fn fair_share(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+    let Some(sub) = request
+        .extensions()
+        .get::<crate::server::RemoteUser>()
+        .map(|u| u.sub.clone())
+    else {
+        return next.run(request).await;
+    };
+    let opening =
+        request.method() == Method::POST && !request.headers().contains_key("mcp-session-id");
+    if opening {
+        let (all, theirs) = shared.owners.counts(&sub);
+        if theirs >= shared.max_sessions_per_person && is_legacy_initialize(&request) {
+            return too_many(&format!(
+                "you have {theirs} sessions open, the most one person may; close one (DELETE with its Mcp-Session-Id) or let it expire"
+            ));
+        }
+        if all >= shared.max_sessions && is_legacy_initialize(&request) {
+            return too_many(
+                "the server has as many sessions open as it takes; retry later, or use protocol 2026-07-28, which needs none",
+            );
+        }
+    }
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    {
+        let mut people = shared.people.lock().unwrap_or_else(|p| p.into_inner());
+        let count = people.entry(sub.clone()).or_insert(0);
+        if *count >= shared.max_per_person {
+            drop(people);
+            return too_many(&format!(
+                "you have {} calls in flight, the most one person may; retry when one ends",
+                shared.max_per_person
+            ));
+        }
+        *count += 1;
+    }
+    let held = PersonSlot {
+        people: shared.people.clone(),
+        sub,
+    };
+    let response = next.run(request).await;
+    let (parts, body) = response.into_parts();
+    let stream = body.into_data_stream().map(move |chunk| {
+        let _held = &held;
+        chunk
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
+}
+
+/// A person's place among the calls in flight, given back when the answer is done.
+struct PersonSlot {
+    people: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    sub: String,
+}
+
+impl Drop for PersonSlot {
+    fn drop(&mut self) {
+        let mut people = self.people.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = people.get_mut(&self.sub) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                people.remove(&self.sub);
+            }
+        }
+    }
+}
+
+/// Whether the request is a legacy-protocol `initialize`, which opens a session.
+fn is_legacy_initialize(request: &Request) -> bool {
+    let modern = request
+        .headers()
+        .get("mcp-protocol-version")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v >= "2026-07-28");
+    !modern
+}
+
+fn too_many(why: &str) -> Response {
+    let mut response = json_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", why);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// The request's body, read whole within `body_timeout` (and at most `max_body_bytes`):
+/// a client that sends it slowly holds its slot no longer than that.
+async fn body_within(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let read = tokio::time::timeout(
+        shared.body_timeout,
+        axum::body::to_bytes(body, shared.max_body_bytes),
+    )
+    .await;
+    match read {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Ok(Err(_)) => json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            &format!("the body is larger than {} bytes", shared.max_body_bytes),
+        ),
+        Err(_) => json_error(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            &format!(
+                "the body did not arrive within {} seconds",
+                shared.body_timeout.as_secs()
+            ),
+        ),
+    }
 }
 
 /// The bearer token, checked; the person goes into the request's extensions, where the server

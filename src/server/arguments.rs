@@ -49,10 +49,14 @@ pub fn argument_error(schema: &JsonObject, arguments: &JsonObject, message: &str
         let known: Vec<&str> = properties
             .map(|p| p.keys().map(String::as_str).collect())
             .unwrap_or_default();
-        return format!(
-            "Invalid arguments: `{field}` is not an argument of this tool (it takes {}).",
-            known.join(", ")
-        );
+        return if known.is_empty() {
+            format!("Invalid arguments: `{field}` is not an argument of this tool (it takes none).")
+        } else {
+            format!(
+                "Invalid arguments: `{field}` is not an argument of this tool (it takes {}).",
+                known.join(", ")
+            )
+        };
     }
     if let Some(field) = quoted_after(message, "missing field ") {
         return format!("Invalid arguments: `{field}` is required.");
