@@ -127,6 +127,22 @@ pub struct RoleDetails {
     pub note: Option<String>,
 }
 
+impl RoleDetails {
+    /// A role the server took but did not show: what was asked, and why there is no more.
+    fn unread(id: &str, name: String, permissions: Vec<String>, note: String) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: Some(name),
+            audience: None,
+            audience_id: None,
+            permissions,
+            users: Vec::new(),
+            groups: Vec::new(),
+            note: Some(note),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RoleAssignment {
     pub role_id: String,
@@ -565,33 +581,26 @@ impl ToolContext {
             } => id_from_location(location.as_deref()),
             // A workflow holds the role for an approver (`RoleResourceV2Manager.createRole`).
             Answered::Empty { status, .. } => {
-                return Ok(Json(RoleDetails {
-                    id: "pending".to_owned(),
-                    name: Some(name),
-                    audience: None,
-                    audience_id: None,
+                return Ok(Json(RoleDetails::unread(
+                    "pending",
+                    name,
                     permissions,
-                    users: Vec::new(),
-                    groups: Vec::new(),
-                    note: Some(format!(
+                    format!(
                         "The server accepted the role ({status}) and a workflow holds it for approval: it exists once an approver accepts it."
-                    )),
-                }));
+                    ),
+                )));
             }
         };
         let Some(id) = id else {
-            return Ok(Json(RoleDetails {
-                id: "unknown".to_owned(),
-                name: Some(name.clone()),
-                audience: None,
-                audience_id: None,
+            let note = format!(
+                "The role was created, but the server's answer did not say its id; list_roles with name_starts_with `{name}` shows it."
+            );
+            return Ok(Json(RoleDetails::unread(
+                "unknown",
+                name,
                 permissions,
-                users: Vec::new(),
-                groups: Vec::new(),
-                note: Some(format!(
-                    "The role was created, but the server's answer did not say its id; list_roles with name_starts_with `{name}` shows it."
-                )),
-            }));
+                note,
+            )));
         };
         Ok(Json(self.read_role(&id).await?))
     }
